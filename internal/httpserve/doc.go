@@ -1,0 +1,4 @@
+// Package httpserve runs an http.Handler on an address until its context ends, then shuts down
+// gracefully: it stops accepting, lets in-flight requests finish within a deadline, and returns.
+// It also provides the JSON error shape every CityPulse server answers with. It owns no routes.
+package httpserve
