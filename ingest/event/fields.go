@@ -1,0 +1,195 @@
+package event
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// NewMessageID returns a random 128-bit id in hex, for events that came without a messageId.
+func NewMessageID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// kind names the JSON type of a raw value, for messages.
+func kind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch c := raw[0]; {
+	case c == '{':
+		return "an object"
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+// jsonString decodes raw when it is a JSON string.
+func jsonString(raw json.RawMessage) (string, bool) {
+	if kind(raw) != "a string" {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// idString accepts a string, or a number kept as its literal text (so 12345678901234567890
+// stays exact).
+func idString(raw json.RawMessage) (string, bool) {
+	switch kind(raw) {
+	case "a string":
+		return jsonString(raw)
+	case "a number":
+		return string(bytes.TrimSpace(raw)), true
+	}
+	return "", false
+}
+
+// quoteCut quotes s for a message, cut to a readable length.
+func quoteCut(s string) string {
+	const max = 64
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// timeLayouts are the ISO-8601 forms accepted for timestamp and sentAt, most common first. A
+// time without a zone is UTC.
+var timeLayouts = []string{
+	time.RFC3339Nano,                      // 2024-05-01T08:30:00.123Z, …+08:00
+	"2006-01-02T15:04:05.999999999Z0700",  // …+0800
+	"2006-01-02T15:04:05.999999999Z07",    // …+08
+	"2006-01-02T15:04:05.999999999",       // no zone
+	"2006-01-02 15:04:05.999999999Z07:00", // space instead of T
+	"2006-01-02",                          // a date
+}
+
+// parseTime reads an ISO-8601 timestamp; reason is "" on success.
+func parseTime(raw json.RawMessage) (time.Time, string) {
+	s, ok := jsonString(raw)
+	if !ok {
+		return time.Time{}, fmt.Sprintf("must be an ISO-8601 string, not %s", kind(raw))
+	}
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), ""
+		}
+	}
+	return time.Time{}, fmt.Sprintf("%s is not an ISO-8601 time (e.g. 2024-05-01T08:30:00.000Z)", quoteCut(s))
+}
+
+// mergeObjects returns base overlaid with over: over's keys win, except that where both hold an
+// object, the two objects are merged the same way. Neither input is modified.
+func mergeObjects(base, over map[string]json.RawMessage) (map[string]json.RawMessage, error) {
+	out := make(map[string]json.RawMessage, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		b, ok := out[k]
+		if !ok || kind(b) != "an object" || kind(v) != "an object" {
+			out[k] = v
+			continue
+		}
+		var bm, om map[string]json.RawMessage
+		if err := json.Unmarshal(b, &bm); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		if err := json.Unmarshal(v, &om); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		m, err := mergeObjects(bm, om)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%w", k, err)
+		}
+		enc, err := json.Marshal(m)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out[k] = enc
+	}
+	return out, nil
+}
+
+// normalise checks region_code and service_id in one object (context or properties) and
+// rewrites them to their canonical forms: region_code a string of 12 digits, service_id a JSON
+// number in 1…MaxUint32. It reports whether it rewrote anything, or the bad field and why.
+func normalise(m map[string]json.RawMessage) (changed bool, field, reason string) {
+	if v, ok := m["region_code"]; ok && present(v) {
+		var code string
+		switch kind(v) {
+		case "a string":
+			code, _ = jsonString(v)
+		case "a number":
+			code = string(bytes.TrimSpace(v))
+		}
+		if !allDigits(code) || len(code) != RegionCodeLen {
+			return false, "region_code", fmt.Sprintf("must be a %d-digit statistical division code (e.g. \"510104017001\"), not %s", RegionCodeLen, cut(v))
+		}
+		if kind(v) != "a string" {
+			m["region_code"] = json.RawMessage(strconv.Quote(code))
+			changed = true
+		}
+	}
+	if v, ok := m["service_id"]; ok && present(v) {
+		var digits string
+		switch kind(v) {
+		case "a string":
+			digits, _ = jsonString(v)
+		case "a number":
+			digits = string(bytes.TrimSpace(v))
+		}
+		n, err := strconv.ParseUint(digits, 10, 64)
+		if !allDigits(digits) || err != nil || n == 0 || n > math.MaxUint32 {
+			return false, "service_id", fmt.Sprintf("must be a positive integer up to %d (a number or a numeric string), not %s", uint32(math.MaxUint32), cut(v))
+		}
+		canon := strconv.FormatUint(n, 10)
+		if kind(v) != "a number" || canon != digits {
+			m["service_id"] = json.RawMessage(canon)
+			changed = true
+		}
+	}
+	return changed, "", ""
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// cut shows a raw value in a message, shortened.
+func cut(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	const max = 64
+	if len(raw) > max {
+		return string(raw[:max]) + "…"
+	}
+	return string(raw)
+}
