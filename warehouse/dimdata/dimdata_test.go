@@ -80,7 +80,7 @@ func TestServices(t *testing.T) {
 
 func TestCategorize(t *testing.T) {
 	tests := map[string]string{
-		"社保服务-生育待遇": "社保医保",
+		"社保服务-生育待遇":  "社保医保",
 		"公积金查询-账户信息": "公积金",
 		"实时公交":       "交通出行",
 		"挂号就医":       "医疗健康",

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/citypulse/citypulse/apiserver"
+	"github.com/citypulse/citypulse/dashboards"
+	"github.com/citypulse/citypulse/ingest/collector"
+	"github.com/citypulse/citypulse/ingest/simulate"
+	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/internal/stack"
+	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/warehouse"
+)
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+var upCommand = command{
+	summary: "run the whole local stack: broker, collector, pipeline, API, big screen, simulated traffic",
+	cfg:     func() any { c := stack.DefaultConfig(); return &c },
+	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+		return stack.Up(ctx, *cfg.(*stack.Config), log, os.Stderr)
+	},
+}
+
+type collectorConfig struct {
+	Collector collector.Config
+	Bus       bus.Config
+}
+
+var collectorCommand = command{
+	summary: "run the event collector (Segment-compatible HTTP API → Kafka)",
+	cfg:     func() any { return &collectorConfig{Collector: collector.DefaultConfig(), Bus: bus.DefaultConfig()} },
+	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+		c := cfg.(*collectorConfig)
+		return collector.Run(ctx, c.Collector, c.Bus, log, newRegistry())
+	},
+}
+
+type pipelineConfig struct {
+	Pipeline  pipelines.Config
+	Bus       bus.Config
+	Warehouse warehouse.Config
+	Once      bool `flag:"once" help:"run once over the unread events and exit"`
+}
+
+var pipelineCommand = command{
+	summary: "run the events pipeline (Kafka → Beam → ClickHouse), continuously or -once",
+	cfg: func() any {
+		return &pipelineConfig{Pipeline: pipelines.DefaultConfig(), Bus: bus.DefaultConfig(), Warehouse: warehouse.DefaultConfig()}
+	},
+	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+		c := cfg.(*pipelineConfig)
+		r, err := pipelines.NewRunner(c.Pipeline, c.Bus, c.Warehouse, log, newRegistry())
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		if !c.Once {
+			return r.Run(ctx)
+		}
+		for {
+			res, err := r.RunOnce(ctx)
+			if err != nil {
+				return err
+			}
+			if len(res.Ranges) == 0 {
+				return nil
+			}
+			fmt.Fprintf(os.Stderr, "read %d, written %d, duplicates %d, dead letters %d, days refreshed %d in %s\n",
+				res.Read, res.Written, res.Duplicates, res.DeadLetters, res.Days, res.Duration)
+		}
+	},
+}
+
+type apiConfig struct {
+	API        apiserver.Config
+	Dashboards dashboards.Config
+	Warehouse  warehouse.Config
+}
+
+var apiCommand = command{
+	summary: "serve the HTTP API and the big-screen dashboards",
+	cfg: func() any {
+		return &apiConfig{API: apiserver.DefaultConfig(), Dashboards: dashboards.DefaultConfig(), Warehouse: warehouse.DefaultConfig()}
+	},
+	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+		c := cfg.(*apiConfig)
+		dash, err := dashboards.New(c.Dashboards, log)
+		if err != nil {
+			return err
+		}
+		return apiserver.Run(ctx, c.API, c.Warehouse, log, newRegistry(), map[string]http.Handler{"/": dash})
+	},
+}
+
+type simulateConfig struct {
+	Simulate simulate.Config
+	History  bool `flag:"history" help:"send the simulated history"`
+	Trickle  bool `flag:"trickle" help:"then keep sending live traffic until interrupted"`
+}
+
+var simulateCommand = command{
+	summary: "send simulated residents' app events through the collector",
+	cfg:     func() any { return &simulateConfig{Simulate: simulate.DefaultConfig(), History: true} },
+	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+		c := cfg.(*simulateConfig)
+		sim, err := simulate.New(c.Simulate, log)
+		if err != nil {
+			return err
+		}
+		if c.History {
+			st, err := sim.History(ctx, simulate.ProgressBar(os.Stderr, 0))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "sent %d events: %d accepted, %d rejected\n", st.Sent, st.Accepted, st.Rejected)
+		}
+		if c.Trickle {
+			return sim.Trickle(ctx)
+		}
+		return nil
+	},
+}
+
+type migrateConfig struct {
+	Warehouse warehouse.Config
+	City      string `flag:"city" help:"12-digit code of the city whose regions are loaded"`
+}
+
+var migrateCommand = command{
+	summary: "apply the ClickHouse schema and load the region and service dimensions",
+	cfg: func() any {
+		return &migrateConfig{Warehouse: warehouse.DefaultConfig(), City: apiserver.DefaultConfig().CityCode}
+	},
+	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+		c := cfg.(*migrateConfig)
+		applied, err := warehouse.Migrate(ctx, c.Warehouse, log)
+		if err != nil {
+			return err
+		}
+		conn, err := warehouse.Open(ctx, c.Warehouse)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		regions, services, err := warehouse.LoadDimensions(ctx, conn, c.City)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "applied %d migration(s); loaded %d regions and %d services\n", len(applied), regions, services)
+		return nil
+	},
+}

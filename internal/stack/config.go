@@ -1,0 +1,47 @@
+package stack
+
+import (
+	"github.com/citypulse/citypulse/apiserver"
+	"github.com/citypulse/citypulse/dashboards"
+	"github.com/citypulse/citypulse/ingest/collector"
+	"github.com/citypulse/citypulse/ingest/simulate"
+	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/warehouse"
+)
+
+// Config is the whole stack's configuration: every section's settings plus what `up` itself does.
+type Config struct {
+	Warehouse  warehouse.Config
+	Bus        bus.Config
+	Collector  collector.Config
+	API        apiserver.Config
+	Dashboards dashboards.Config
+	Pipeline   pipelines.Config
+	Simulate   simulate.Config
+
+	// StateDir holds the stack's local state (the broker's data, markers of loaded history).
+	StateDir string `flag:"state-dir" help:"directory of the local stack's state"`
+	// History loads the simulated history once (skipped when already loaded with the same settings).
+	History bool `flag:"history" help:"load the simulated history on start (once per settings and day)"`
+	// Trickle keeps live simulated traffic flowing.
+	Trickle bool `flag:"trickle" help:"keep a live trickle of simulated traffic flowing"`
+}
+
+// DefaultConfig returns the local stack's defaults.
+func DefaultConfig() Config {
+	c := Config{
+		Warehouse:  warehouse.DefaultConfig(),
+		Bus:        bus.DefaultConfig(),
+		Collector:  collector.DefaultConfig(),
+		API:        apiserver.DefaultConfig(),
+		Dashboards: dashboards.DefaultConfig(),
+		Pipeline:   pipelines.DefaultConfig(),
+		Simulate:   simulate.DefaultConfig(),
+		StateDir:   "var",
+		History:    true,
+		Trickle:    true,
+	}
+	c.Bus.DataDir = "var/kafka"
+	return c
+}

@@ -1,0 +1,210 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/citypulse/citypulse/apiserver"
+	"github.com/citypulse/citypulse/dashboards"
+	"github.com/citypulse/citypulse/ingest/collector"
+	"github.com/citypulse/citypulse/ingest/simulate"
+	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/internal/httpserve"
+	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/warehouse"
+)
+
+// Up runs the stack until ctx ends. Progress and URLs go to out; logs go to log.
+func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error {
+	conn, err := prepareWarehouse(ctx, cfg, log, out)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	if cfg.Bus.Embedded {
+		emb, err := bus.StartEmbedded(cfg.Bus, log)
+		if err != nil {
+			return err
+		}
+		defer emb.Close()
+		fmt.Fprintf(out, "kafka: embedded broker on %s, data in %s\n", emb.Addrs()[0], cfg.Bus.DataDir)
+	}
+	producer, err := bus.NewClient(cfg.Bus, collector.ProducerOpts()...)
+	if err != nil {
+		return err
+	}
+	defer producer.Close()
+	if err := bus.EnsureTopics(ctx, producer, cfg.Bus.Partitions, bus.EventsTopic, bus.DLQTopic); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	col, err := collector.New(cfg.Collector, producer, log, reg)
+	if err != nil {
+		return err
+	}
+	api, err := apiserver.New(conn, cfg.API, log, reg)
+	if err != nil {
+		return err
+	}
+	dash, err := dashboards.New(cfg.Dashboards, log)
+	if err != nil {
+		return err
+	}
+	if err := api.Handle("/", dash); err != nil {
+		return err
+	}
+	runner, err := pipelines.NewRunner(cfg.Pipeline, cfg.Bus, cfg.Warehouse, log, reg)
+	if err != nil {
+		return err
+	}
+	defer runner.Close()
+
+	colLn, err := httpserve.Listen(cfg.Collector.Listen)
+	if err != nil {
+		return err
+	}
+	apiLn, err := httpserve.Listen(cfg.API.Listen)
+	if err != nil {
+		colLn.Close()
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return httpserve.Serve(gctx, colLn, col.Handler(), "collector", log) })
+	g.Go(func() error { return httpserve.Serve(gctx, apiLn, api.Handler(), "api", log) })
+	g.Go(func() error { return runner.Run(gctx) })
+
+	apiURL := "http://" + apiLn.Addr().String()
+	collectorURL := "http://" + colLn.Addr().String()
+	fmt.Fprintf(out, "\nCityPulse is up:\n")
+	fmt.Fprintf(out, "  big screen   %s/dashboard\n", apiURL)
+	fmt.Fprintf(out, "  API          %s/api/v1/overview?region=%s\n", apiURL, cfg.API.CityCode)
+	fmt.Fprintf(out, "  metrics      %s/metrics\n", apiURL)
+	fmt.Fprintf(out, "  collector    %s/v1/batch  (write key %q)\n", collectorURL, cfg.Simulate.WriteKey)
+	fmt.Fprintf(out, "  ClickHouse   clickhouse-client --host %s --port %s --database %s\n", hostPort(cfg.Warehouse.Addr)[0], hostPort(cfg.Warehouse.Addr)[1], cfg.Warehouse.Database)
+	fmt.Fprintf(out, "Press Ctrl-C to stop.\n\n")
+
+	if cfg.History || cfg.Trickle {
+		sim := cfg.Simulate
+		sim.CollectorURL = collectorURL
+		g.Go(func() error { return simulateTraffic(gctx, cfg, sim, conn, log, out) })
+	}
+	err = g.Wait()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	fmt.Fprintln(out, "CityPulse stopped.")
+	return nil
+}
+
+// prepareWarehouse waits for ClickHouse, applies the schema and loads the dimensions.
+func prepareWarehouse(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (driver.Conn, error) {
+	var applied []int
+	var err error
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		applied, err = warehouse.Migrate(ctx, cfg.Warehouse, log)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		log.Warn("waiting for ClickHouse", "addr", cfg.Warehouse.Addr, "err", err)
+		time.Sleep(time.Second)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "schema: %d migration(s) applied (database %s on %s)\n", len(applied), cfg.Warehouse.Database, cfg.Warehouse.Addr)
+	conn, err := warehouse.Open(ctx, cfg.Warehouse)
+	if err != nil {
+		return nil, err
+	}
+	regions, services, err := warehouse.LoadDimensions(ctx, conn, cfg.API.CityCode)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	fmt.Fprintf(out, "dimensions: %d regions of city %s, %d services\n", regions, cfg.API.CityCode, services)
+	return conn, nil
+}
+
+// simulateTraffic loads the history once, waits for the pipeline to write it, then trickles.
+func simulateTraffic(ctx context.Context, cfg Config, simCfg simulate.Config, conn driver.Conn, log *slog.Logger, out io.Writer) error {
+	sim, err := simulate.New(simCfg, log)
+	if err != nil {
+		return err
+	}
+	if cfg.History {
+		marker := filepath.Join(cfg.StateDir, "history", fmt.Sprintf("%s-city%s-r%d-d%d-seed%d.done",
+			time.Now().Format(time.DateOnly), simCfg.CityCode, simCfg.Residents, simCfg.Days, simCfg.Seed))
+		if _, err := os.Stat(marker); err == nil {
+			fmt.Fprintf(out, "history: already loaded today with these settings (%s)\n", marker)
+		} else {
+			fmt.Fprintf(out, "history: simulating %d residents over %d days through the collector…\n", simCfg.Residents, simCfg.Days)
+			started := time.Now().Add(-time.Second)
+			st, err := sim.History(ctx, simulate.ProgressBar(out, 0))
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("load simulated history: %w", err)
+			}
+			fmt.Fprintf(out, "history: %d events sent, %d accepted, %d rejected\n", st.Sent, st.Accepted, st.Rejected)
+			if err := os.MkdirAll(filepath.Dir(marker), 0o755); err != nil {
+				return fmt.Errorf("history marker: %w", err)
+			}
+			if err := os.WriteFile(marker, []byte(time.Now().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+				return fmt.Errorf("history marker: %w", err)
+			}
+			waitForRows(ctx, conn, started, int64(st.Accepted), out)
+		}
+	}
+	if !cfg.Trickle {
+		<-ctx.Done()
+		return nil
+	}
+	fmt.Fprintf(out, "live: trickling %.1f simulated events/s; the big screen refreshes itself\n", simCfg.TrickleRate)
+	if err := sim.Trickle(ctx); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("live simulated traffic: %w", err)
+	}
+	return nil
+}
+
+// waitForRows reports how many rows received since `since` the pipeline has written, waiting
+// until there are want of them or ctx ends.
+func waitForRows(ctx context.Context, conn driver.Conn, since time.Time, want int64, out io.Writer) {
+	deadline := time.Now().Add(5 * time.Minute)
+	var n uint64
+	for time.Now().Before(deadline) {
+		if err := conn.QueryRow(ctx, "SELECT count() FROM dwd_events FINAL WHERE received_at >= ?", since).Scan(&n); err == nil && int64(n) >= want {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	fmt.Fprintf(out, "pipeline: %d of those events are in dwd_events\n", n)
+}
+
+func hostPort(addr string) [2]string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			return [2]string{addr[:i], addr[i+1:]}
+		}
+	}
+	return [2]string{addr, "9000"}
+}

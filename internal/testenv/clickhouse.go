@@ -1,0 +1,98 @@
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/citypulse/citypulse/warehouse"
+)
+
+// ClickHouseAddrEnv names the variable that gives the test ClickHouse's native-protocol address.
+const ClickHouseAddrEnv = "CITYPULSE_TEST_CLICKHOUSE_ADDR"
+
+// ClickHouse returns a warehouse.Config for the test ClickHouse at $CITYPULSE_TEST_CLICKHOUSE_ADDR
+// with a database name of the test's own (test_<name>_<random>). The database is not created (see
+// Warehouse); if something creates it, it is dropped when the test ends, unless the test failed, so
+// its tables can be looked at. Without the variable the test is skipped, or fails when CI=true.
+func ClickHouse(t testing.TB) warehouse.Config {
+	t.Helper()
+	addr := os.Getenv(ClickHouseAddrEnv)
+	if addr == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no ClickHouse: %s is not set, and CI=true forbids skipping (make test starts one and sets it)", ClickHouseAddrEnv)
+		}
+		t.Skipf("no ClickHouse: run make test or set %s", ClickHouseAddrEnv)
+	}
+	cfg := warehouse.DefaultConfig()
+	cfg.Addr = addr
+	cfg.Database = databaseName(t.Name())
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("test failed: keeping ClickHouse database %s at %s", cfg.Database, cfg.Addr)
+			return
+		}
+		dropDatabase(t, cfg)
+	})
+	return cfg
+}
+
+// Warehouse is ClickHouse plus the migrated schema: it applies every migration to the test's
+// database and returns a connection to it, closed when the test ends.
+func Warehouse(t testing.TB) (warehouse.Config, driver.Conn) {
+	t.Helper()
+	cfg := ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := warehouse.Migrate(ctx, cfg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	conn, err := warehouse.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return cfg, conn
+}
+
+// databaseName makes test_<lowercased test name, letters and digits, ≤24>_<8 hex>.
+func databaseName(testName string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(testName) {
+		if b.Len() >= 24 {
+			break
+		}
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '/' || r == '_' || r == '-':
+			b.WriteByte('_')
+		}
+	}
+	rnd := make([]byte, 4)
+	_, _ = rand.Read(rnd)
+	return "test_" + strings.Trim(b.String(), "_") + "_" + hex.EncodeToString(rnd)
+}
+
+func dropDatabase(t testing.TB, cfg warehouse.Config) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin := cfg
+	admin.Database = "default"
+	conn, err := warehouse.Open(ctx, admin)
+	if err != nil {
+		t.Errorf("drop test database %s: %v", cfg.Database, err)
+		return
+	}
+	defer conn.Close()
+	if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+warehouse.QuoteIdent(cfg.Database)); err != nil {
+		t.Errorf("drop test database %s: %v", cfg.Database, err)
+	}
+}

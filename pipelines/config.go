@@ -1,0 +1,61 @@
+package pipelines
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config configures the pipeline runner.
+type Config struct {
+	// Runner is the Beam runner: "prism" runs in-process; others (e.g. "universal" with
+	// --endpoint for Flink) come with issue 5.
+	Runner string `flag:"pipeline-runner" help:"Beam runner for the pipelines (prism = in-process)"`
+	// Interval is the pause between two runs when the previous run found nothing or finished.
+	Interval time.Duration `flag:"pipeline-interval" help:"pause between pipeline runs"`
+	// Group is the Kafka consumer group whose committed offsets mark the events already written.
+	Group string `flag:"pipeline-group" help:"Kafka consumer group holding the events pipeline's progress"`
+	// MaxRangeRecords cuts a partition's backlog into ranges of at most this many records.
+	MaxRangeRecords int64 `flag:"pipeline-max-range-records" help:"largest offset range one pipeline element reads"`
+	// MaxRunRecords caps the records one run takes, so a large backlog is drained in steps that
+	// each commit progress.
+	MaxRunRecords int64 `flag:"pipeline-max-run-records" help:"most records one pipeline run reads (the rest waits for the next run)"`
+	// BatchRows is the ClickHouse insert batch size.
+	BatchRows int `flag:"pipeline-batch-rows" help:"rows per ClickHouse insert"`
+	// Timezone is the city's zone; event dates are local dates in it.
+	Timezone string `flag:"timezone" help:"time zone of event dates (IANA name)"`
+}
+
+// DefaultConfig returns the settings of the local stack.
+func DefaultConfig() Config {
+	return Config{
+		Runner:          "prism",
+		Interval:        5 * time.Second,
+		Group:           "citypulse-pipeline-events",
+		MaxRangeRecords: 50_000,
+		MaxRunRecords:   500_000,
+		BatchRows:       50_000,
+		Timezone:        "Asia/Shanghai",
+	}
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	switch {
+	case c.Runner == "":
+		return fmt.Errorf("pipeline-runner: empty")
+	case c.Interval <= 0:
+		return fmt.Errorf("pipeline-interval: %s: want > 0", c.Interval)
+	case c.Group == "":
+		return fmt.Errorf("pipeline-group: empty")
+	case c.MaxRangeRecords <= 0:
+		return fmt.Errorf("pipeline-max-range-records: %d: want > 0", c.MaxRangeRecords)
+	case c.MaxRunRecords < c.MaxRangeRecords:
+		return fmt.Errorf("pipeline-max-run-records: %d: want ≥ pipeline-max-range-records (%d)", c.MaxRunRecords, c.MaxRangeRecords)
+	case c.BatchRows <= 0:
+		return fmt.Errorf("pipeline-batch-rows: %d: want > 0", c.BatchRows)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return fmt.Errorf("timezone: %q: %w", c.Timezone, err)
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/citypulse/citypulse/ingest/event"
+)
+
+func TestClean(t *testing.T) {
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Date(2026, 11, 20, 17, 30, 0, 0, time.UTC) // 01:30 on the 21st in Shanghai
+	recv := ts.Add(2 * time.Second)
+	base := event.Event{MessageID: "m1", Type: "page", Name: "实时公交", AnonymousID: "a1", Timestamp: ts, ReceivedAt: recv, Source: "app"}
+	with := func(f func(*event.Event)) event.Event { e := base; f(&e); return e }
+	tests := []struct {
+		name    string
+		in      event.Event
+		want    func(Row) string // "" when the row is right
+		wantErr string
+	}{
+		{name: "page takes its name and the local date", in: base, want: func(r Row) string {
+			if r.EventDate != "2026-11-21" || r.Event != "实时公交" || r.UserKey != "a1" || r.EventTime != ts.Unix() || r.ReceivedAt != recv.Unix() {
+				return "basic fields"
+			}
+			return ""
+		}},
+		{name: "user id wins the user key", in: with(func(e *event.Event) { e.UserID = "u9" }), want: func(r Row) string {
+			if r.UserKey != "u9" || r.AnonymousID != "a1" {
+				return "user key"
+			}
+			return ""
+		}},
+		{name: "context fields", in: with(func(e *event.Event) {
+			e.Context = json.RawMessage(`{"region_code":"510104017001","session_id":77,"app":{"name":" 市民云 "},"os":{"name":"Android"},"device":{"type":"mobile"}}`)
+			e.Properties = json.RawMessage(`{"service_id":"12", "x": [1, 2]}`)
+		}), want: func(r Row) string {
+			if r.RegionCode != "510104017001" || r.SessionID != "77" || r.App != "市民云" || r.OS != "Android" || r.Device != "mobile" || r.ServiceID != 12 || r.Properties != `{"service_id":"12","x":[1,2]}` {
+				return "context"
+			}
+			return ""
+		}},
+		{name: "bad region and service are blanked", in: with(func(e *event.Event) {
+			e.Context = json.RawMessage(`{"region_code":"51x","service_id":-3,"app":"not an object"}`)
+		}), want: func(r Row) string {
+			if r.RegionCode != "" || r.ServiceID != 0 || r.App != "" || r.Properties != "{}" {
+				return "blanking"
+			}
+			return ""
+		}},
+		{name: "text is de-noised", in: with(func(e *event.Event) { e.Type = "Track"; e.Event = "  service\x00_open\u200b \n\t now " }), want: func(r Row) string {
+			if r.Type != "track" || r.Event != "service_open now" {
+				return "denoise: " + r.Event
+			}
+			return ""
+		}},
+		{name: "invalid utf-8 replaced", in: with(func(e *event.Event) { e.Name = "a\xffb" }), want: func(r Row) string {
+			if r.Event != "a\uFFFDb" {
+				return "utf8"
+			}
+			return ""
+		}},
+		{name: "missing timestamp uses received time", in: with(func(e *event.Event) { e.Timestamp = time.Time{} }), want: func(r Row) string {
+			if r.EventTime != recv.Unix() {
+				return "timestamp fallback"
+			}
+			return ""
+		}},
+		{name: "identify", in: with(func(e *event.Event) { e.Type = "identify"; e.Name = "" }), want: func(r Row) string {
+			if r.Event != "identify" {
+				return "identify"
+			}
+			return ""
+		}},
+		{name: "no identity", in: with(func(e *event.Event) { e.AnonymousID = " " }), wantErr: "neither userId nor anonymousId"},
+		{name: "unknown type", in: with(func(e *event.Event) { e.Type = "alias2" }), wantErr: "type"},
+		{name: "ancient time", in: with(func(e *event.Event) { e.Timestamp = time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC) }), wantErr: "before 2000"},
+		{name: "no message id", in: with(func(e *event.Event) { e.MessageID = "" }), wantErr: "messageId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Clean(tt.in, sh)
+			if tt.wantErr != "" {
+				if !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want ErrUnusable mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := tt.want(r); msg != "" {
+				t.Fatalf("%s wrong: %+v", msg, r)
+			}
+		})
+	}
+}
+
+func TestRowValuesMatchColumns(t *testing.T) {
+	r := Row{EventDate: "2026-11-21", EventTime: 1, ReceivedAt: 2, MessageID: "m"}
+	v, err := r.Values(time.UTC, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v) != len(Columns) {
+		t.Fatalf("%d values for %d columns", len(v), len(Columns))
+	}
+	if _, err := (Row{EventDate: "21/11/2026"}).Values(time.UTC, time.Now()); err == nil {
+		t.Fatal("want an error for a malformed date")
+	}
+}
+
+func FuzzClean(f *testing.F) {
+	f.Add([]byte(`{"messageId":"m","type":"track","event":"x","anonymousId":"a","timestamp":"2026-01-01T00:00:00Z","context":{"region_code":"510104017001"},"properties":{"service_id":3}}`))
+	f.Add([]byte(`{"messageId":"m","type":"page","userId":"u","context":{"app":{"name":5}},"properties":{"service_id":"1e3"}}`))
+	f.Add([]byte(`{"messageId":"\u0000","type":"screen","name":"\ud800","userId":"u"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var e event.Event
+		if json.Unmarshal(b, &e) != nil {
+			return
+		}
+		r, err := Clean(e, time.UTC)
+		if err != nil {
+			return
+		}
+		if r.UserKey == "" || r.MessageID == "" || len(r.EventDate) != 10 {
+			t.Fatalf("accepted row lacks identity or date: %+v", r)
+		}
+		if r.RegionCode != "" && len(r.RegionCode) != 12 {
+			t.Fatalf("region code %q", r.RegionCode)
+		}
+		if !json.Valid([]byte(r.Properties)) {
+			t.Fatalf("properties not JSON: %q", r.Properties)
+		}
+	})
+}

@@ -1,0 +1,165 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
+)
+
+// Flush inserts every buffered row now, retrying a failed insert up to MaxRetries times with
+// backoff. The rows stay buffered until the server has accepted them; after the last retry the
+// error is returned and the rows are kept for the next Flush. One flush runs at a time; Writes go
+// on meanwhile into a new buffer. Rows whose values the column types refuse are handed to OnReject
+// (see BatchConfig), not retried.
+func (w *BatchWriter) Flush(ctx context.Context) error {
+	select {
+	case w.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("flush %s: %w", w.cfg.Table, ctx.Err())
+	}
+	defer func() { <-w.sem }()
+
+	w.mu.Lock()
+	rows, oldest := w.buf, w.oldest
+	w.buf = nil
+	w.mu.Unlock()
+	if len(rows) == 0 {
+		return nil
+	}
+	start := time.Now()
+	sent, kept, err := w.send(ctx, rows)
+	if err != nil {
+		w.mu.Lock()
+		if len(w.buf) == 0 || oldest.Before(w.oldest) {
+			w.oldest = oldest
+		}
+		w.buf = append(kept, w.buf...)
+		n := len(w.buf)
+		w.mu.Unlock()
+		w.m.failed(n)
+		return fmt.Errorf("flush %d rows to %s: %w", len(kept), w.cfg.Table, err)
+	}
+	w.m.sent(sent, time.Since(start), w.Buffered())
+	return nil
+}
+
+// send inserts rows, retrying. It returns how many it inserted, or the rows still to insert
+// (without rejected ones) and the last error.
+func (w *BatchWriter) send(ctx context.Context, rows [][]any) (int, [][]any, error) {
+	backoff := w.cfg.Backoff
+	for attempt := 0; ; attempt++ {
+		var err error
+		var sent int
+		rows, sent, err = w.sendOnce(ctx, rows)
+		if err == nil {
+			return sent, nil, nil
+		}
+		if ctx.Err() != nil {
+			return 0, rows, err
+		}
+		if attempt >= w.cfg.MaxRetries {
+			return 0, rows, fmt.Errorf("gave up after %d retries: %w", attempt, err)
+		}
+		w.m.retried()
+		wait := backoff/2 + mrand.N(backoff/2+1)
+		w.log.Warn("insert failed; retrying", "rows", len(rows), "attempt", attempt+1, "wait", wait.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return 0, rows, fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), err)
+		case <-time.After(wait):
+		}
+		backoff = min(2*backoff, w.cfg.MaxBackoff)
+	}
+}
+
+// sendOnce makes one insert of rows. A row whose values do not fit the column types is rejected
+// (OnReject) and the insert rebuilt without it; the rest are checked client-side at that point, so
+// a batch with bad rows costs one extra round trip. It returns the rows still to be sent: all of
+// them on error, none on success.
+func (w *BatchWriter) sendOnce(ctx context.Context, rows [][]any) (remaining [][]any, sent int, err error) {
+	for len(rows) > 0 {
+		b, err := w.conn.PrepareBatch(ctx, w.insert)
+		if err != nil {
+			return rows, 0, err
+		}
+		var types []column.Type
+		for _, c := range b.Columns() {
+			types = append(types, c.Type())
+		}
+		failed := -1
+		var appendErr error
+		for i, r := range rows {
+			if appendErr = b.Append(r...); appendErr != nil {
+				failed = i
+				break
+			}
+		}
+		if failed < 0 {
+			if err := b.Send(); err != nil {
+				return rows, 0, err
+			}
+			return nil, len(rows), nil
+		}
+		_ = b.Abort()
+		var bad [][]any
+		rows, bad = w.partition(types, rows, failed)
+		w.reject(bad, appendErr)
+	}
+	return nil, 0, nil
+}
+
+// partition splits rows into those the column types accept and those they refuse, knowing that
+// rows[:failed] were accepted and rows[failed] was not. It checks the rest against fresh
+// client-side columns, which costs no round trip; if it cannot build them, the rest count as good
+// and the next insert finds any bad one.
+func (w *BatchWriter) partition(types []column.Type, rows [][]any, failed int) (good, bad [][]any) {
+	good = append(good, rows[:failed]...)
+	bad = append(bad, rows[failed])
+	rest := rows[failed+1:]
+	if len(types) != len(w.cfg.Columns) {
+		return append(good, rest...), bad
+	}
+	cols := make([]column.Interface, len(types))
+	for j, t := range types {
+		c, err := t.Column(w.cfg.Columns[j], &column.ServerContext{Timezone: time.UTC})
+		if err != nil {
+			return append(good, rest...), bad
+		}
+		cols[j] = c
+	}
+	for _, r := range rest {
+		ok := true
+		for j, v := range r {
+			if cols[j].AppendRow(v) != nil {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			good = append(good, r)
+		} else {
+			bad = append(bad, r)
+		}
+	}
+	return good, bad
+}
+
+// ErrRowRejected wraps the error given to OnReject.
+var ErrRowRejected = errors.New("row rejected by the column types")
+
+func (w *BatchWriter) reject(rows [][]any, first error) {
+	if len(rows) == 0 {
+		return
+	}
+	w.m.rejected(len(rows))
+	err := fmt.Errorf("%d rows for %s: %w: %w", len(rows), w.cfg.Table, ErrRowRejected, first)
+	if w.cfg.OnReject != nil {
+		w.cfg.OnReject(rows, err)
+		return
+	}
+	w.log.Error("rows rejected and not inserted", "rows", len(rows), "first_row", fmt.Sprint(rows[0]), "err", err)
+}
