@@ -39,6 +39,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 			return err
 		}
 		defer emb.Close()
+		cfg.Bus.Brokers = emb.Addrs() // the real port when 0 was asked for
 		fmt.Fprintf(out, "kafka: embedded broker on %s, data in %s\n", emb.Addrs()[0], cfg.Bus.DataDir)
 	}
 	producer, err := bus.NewClient(cfg.Bus, collector.ProducerOpts()...)
