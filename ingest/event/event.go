@@ -50,6 +50,9 @@ type Event struct {
 	Context     json.RawMessage `json:"context,omitempty"`
 	Properties  json.RawMessage `json:"properties,omitempty"`
 	Traits      json.RawMessage `json:"traits,omitempty"`
+	// PlanFlags lists tracking-plan findings on an event the plan let through (e.g.
+	// "unknown_event" when unknown events are flagged rather than rejected).
+	PlanFlags []string `json:"planFlags,omitempty"`
 }
 
 // Key is the Kafka key of the event: its UserID, else its AnonymousID.

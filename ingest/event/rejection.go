@@ -15,6 +15,7 @@ const (
 	CodeTooLong   = "too_long"   // a string field is over its length limit
 	CodeInvalid   = "invalid"    // a field has the right type but a bad value
 	CodeFuture    = "future"     // the timestamp is more than MaxFuture ahead
+	CodePlan      = "plan"       // the event breaks the active tracking plan; Rule names the rule
 )
 
 // Rejection is one event that failed validation.
@@ -23,6 +24,8 @@ type Rejection struct {
 	MessageID string          `json:"messageId,omitempty"` // the client's messageId, when it was valid
 	Field     string          `json:"field"`               // JSON path of the bad field, e.g. "context.region_code"; "" for the whole event
 	Code      string          `json:"code"`                // one of the Code… constants
+	Event     string          `json:"event,omitempty"`     // CodePlan: the event name the plan judged
+	Rule      string          `json:"rule,omitempty"`      // CodePlan: the plan rule broken, e.g. "required", "enum", "unknown_event"
 	Reason    string          `json:"reason"`              // for people: what is wrong and what is expected
 	Raw       json.RawMessage `json:"-"`                   // the event as received
 }
@@ -39,6 +42,8 @@ type DeadLetter struct {
 	Reason     string          `json:"reason"`
 	Field      string          `json:"field"`
 	Code       string          `json:"code"`
+	Event      string          `json:"event,omitempty"`
+	Rule       string          `json:"rule,omitempty"`
 	Index      int             `json:"index"`
 	MessageID  string          `json:"messageId,omitempty"`
 	Source     string          `json:"source"`
@@ -61,6 +66,8 @@ func NewDeadLetter(r Rejection, source string, receivedAt time.Time) DeadLetter 
 		Reason:     r.Reason,
 		Field:      r.Field,
 		Code:       r.Code,
+		Event:      r.Event,
+		Rule:       r.Rule,
 		Index:      r.Index,
 		MessageID:  r.MessageID,
 		Source:     source,
