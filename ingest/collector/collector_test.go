@@ -124,6 +124,10 @@ func TestSingleEventEndpoints(t *testing.T) {
 		{"/v1/page", `{"name":"Home","anonymousId":"a"}`, event.TypePage},
 		{"/v1/screen", `{"name":"Map","anonymousId":"a"}`, event.TypeScreen},
 		{"/v1/identify", `{"userId":"u","traits":{"name":"x"}}`, event.TypeIdentify},
+		// Segment's analytics.js short paths.
+		{"/v1/t", `{"event":"Pay","userId":"u2","properties":{"service_id":5}}`, event.TypeTrack},
+		{"/v1/p", `{"name":"Home","anonymousId":"a2"}`, event.TypePage},
+		{"/v1/a", `{"userId":"u3","previousId":"a3"}`, event.TypeAlias},
 	}
 	for _, tt := range tests {
 		resp, b := e.post(t, tt.path, devKey, []byte(tt.body))

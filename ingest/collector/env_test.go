@@ -35,7 +35,7 @@ type env struct {
 
 func testLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newEnv(t *testing.T, mod func(*Config)) *env {
+func newEnv(t *testing.T, mod func(*Config), opts ...Option) *env {
 	t.Helper()
 	busCfg := bus.DefaultConfig()
 	busCfg.Brokers = []string{"127.0.0.1:0"}
@@ -58,7 +58,7 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 		mod(&cfg)
 	}
 	reg := prometheus.NewRegistry()
-	c, err := New(cfg, prod, testLog(), reg)
+	c, err := New(cfg, prod, testLog(), reg, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -1,16 +1,20 @@
 package collector
 
 import (
+	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"golang.org/x/time/rate"
 
 	"github.com/citypulse/citypulse/ingest/event"
 	"github.com/citypulse/citypulse/internal/httpserve"
@@ -39,10 +43,11 @@ func (c *Collector) serveIngest(w http.ResponseWriter, r *http.Request, typ stri
 	}
 
 	// A write key in the Authorization header is checked before the body is read.
-	source, headerKey := "", false
+	var src *source
+	headerKey := false
 	if key, _, ok := r.BasicAuth(); ok {
 		headerKey = true
-		if source, ok = c.keys[key]; !ok {
+		if src, ok = c.keys[key]; !ok {
 			return fail(http.StatusUnauthorized, "writeKey", "unknown write key")
 		}
 	}
@@ -54,28 +59,29 @@ func (c *Collector) serveIngest(w http.ResponseWriter, r *http.Request, typ stri
 	c.m.bodyBytes.Observe(float64(len(body)))
 
 	if !headerKey {
-		var k struct {
-			WriteKey string `json:"writeKey"`
-		}
-		_ = json.Unmarshal(body, &k) // a body without a readable key is answered 401 below
-		if k.WriteKey == "" {
+		k := bodyWriteKey(body)
+		if k == "" {
 			return fail(http.StatusUnauthorized, "writeKey", "missing write key: send it as the HTTP Basic username or as writeKey in the body")
 		}
 		var ok bool
-		if source, ok = c.keys[k.WriteKey]; !ok {
+		if src, ok = c.keys[k]; !ok {
 			return fail(http.StatusUnauthorized, "writeKey", "unknown write key")
 		}
 	}
 
 	now := time.Now().UTC()
+	req := event.Request{Now: now, Source: src.name, Origin: &event.Origin{
+		IP:        event.TruncateAddr(c.clientAddr(r)),
+		UserAgent: r.Header.Get("User-Agent"),
+	}}
 	var (
 		evs  []event.Event
 		rejs []event.Rejection
 	)
 	if typ == "" {
-		evs, rejs, err = event.ParseBatch(body, now, source)
+		evs, rejs, err = req.ParseBatch(body)
 	} else {
-		evs, rejs, err = event.ParseSingle(typ, body, now, source)
+		evs, rejs, err = req.ParseSingle(typ, body)
 	}
 	if err != nil {
 		var re *event.RequestError
@@ -86,41 +92,139 @@ func (c *Collector) serveIngest(w http.ResponseWriter, r *http.Request, typ stri
 	}
 
 	if n := len(evs) + len(rejs); n > 0 {
+		var reservation *rate.Reservation
+		if src.limiter != nil {
+			reservation = src.limiter.ReserveN(now, min(n, src.limiter.Burst()))
+			if wait := reservation.DelayFrom(now); wait > 0 {
+				reservation.CancelAt(now)
+				c.m.rateLimited.WithLabelValues(src.name).Add(float64(n))
+				w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+				return fail(http.StatusTooManyRequests, "writeKey", fmt.Sprintf("this write key is over its limit of %g events/s: retry later", float64(src.limiter.Limit())))
+			}
+		}
+		evs, rejs = c.checkPlan(src.name, evs, rejs)
 		weight := int64(min(n, c.cfg.MaxInFlight))
 		if !c.room.TryAcquire(weight) {
+			if reservation != nil {
+				reservation.CancelAt(now)
+			}
 			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(c.cfg.RetryAfter)))
 			return fail(http.StatusTooManyRequests, "", "the collector is busy: retry later")
 		}
-		if err := c.produce(r.Context(), evs, rejs, source, now, weight); err != nil {
-			c.log.Warn("produce failed", "source", source, "events", len(evs), "rejected", len(rejs), "err", err)
+		if err := c.produce(r.Context(), evs, rejs, src.name, now, weight); err != nil {
+			c.log.Warn("produce failed", "source", src.name, "events", len(evs), "rejected", len(rejs), "err", err)
 			return fail(http.StatusServiceUnavailable, "", "could not store the events: retry later")
 		}
 	}
-	c.m.accepted.WithLabelValues(source).Add(float64(len(evs)))
+	c.m.accepted.WithLabelValues(src.name).Add(float64(len(evs)))
 	for _, rej := range rejs {
 		c.m.rejected.WithLabelValues(rej.Field, rej.Code).Inc()
 	}
-	if rejs == nil {
-		rejs = []event.Rejection{}
-	}
-	httpserve.WriteJSON(w, http.StatusOK, response{Success: true, Accepted: len(evs), Rejected: rejs})
+	writeOK(w, len(evs), rejs)
 	return http.StatusOK
 }
 
+// writeOK answers 200 with the response body. The common answer, nothing rejected, is written
+// without reflection.
+func writeOK(w http.ResponseWriter, accepted int, rejs []event.Rejection) {
+	if len(rejs) > 0 {
+		httpserve.WriteJSON(w, http.StatusOK, response{Success: true, Accepted: accepted, Rejected: rejs})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	var b [64]byte
+	out := append(b[:0], `{"success":true,"accepted":`...)
+	out = strconv.AppendInt(out, int64(accepted), 10)
+	out = append(out, ",\"rejected\":[]}\n"...)
+	_, _ = w.Write(out) // the client went away; nothing useful to do
+}
+
+// bodyWriteKey reads a writeKey field at the top level of a JSON body; "" when there is none or
+// the body is not a JSON object.
+func bodyWriteKey(body []byte) string {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return ""
+	}
+	key := ""
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return ""
+		}
+		if name.String() != "writeKey" || dec.PeekKind() != '"' {
+			if name.String() == "writeKey" {
+				key = "" // the last writeKey wins, and it is not a string
+			}
+			if dec.SkipValue() != nil {
+				return ""
+			}
+			continue
+		}
+		v, err := dec.ReadToken()
+		if err != nil {
+			return ""
+		}
+		key = v.String()
+	}
+	if _, err := dec.ReadToken(); err != nil { // '}': a body that is not JSON has no key
+		return ""
+	}
+	return key
+}
+
+// clientAddr is the client's address: the first hop of X-Forwarded-For when the peer is a
+// trusted proxy and the header holds an address, else the peer. It is used only truncated.
+func (c *Collector) clientAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	peer := ap.Addr().Unmap()
+	if len(c.trusted) == 0 || !c.isTrusted(peer) {
+		return peer
+	}
+	xff := r.Header.Get("X-Forwarded-For")
+	if xff == "" {
+		return peer
+	}
+	first, _, _ := strings.Cut(xff, ",")
+	a, err := netip.ParseAddr(strings.TrimSpace(first))
+	if err != nil {
+		return peer
+	}
+	return a.Unmap()
+}
+
+func (c *Collector) isTrusted(a netip.Addr) bool {
+	for _, p := range c.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
 // readBody reads the whole body, gunzipping it when it says so, and refuses one over
-// MaxBodyBytes (counted after decompression) with 413.
+// MaxBodyBytes (counted after decompression) with 413. The body is a fresh slice (not pooled):
+// the parsed events share its memory.
 func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	buf := new(bytes.Buffer)
 	limit := c.cfg.MaxBodyBytes
-	tooLarge := fmt.Errorf("body is over %d bytes", limit)
+	tooLarge := func() error { return fmt.Errorf("body is over %d bytes", limit) }
 	var rd io.Reader = http.MaxBytesReader(w, r.Body, limit)
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
+		if n := r.ContentLength; n > 0 && n <= limit {
+			buf.Grow(int(n) + bytes.MinRead)
+		}
 	case "gzip":
 		gz, err := gzip.NewReader(rd)
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return nil, http.StatusRequestEntityTooLarge, tooLarge
+				return nil, http.StatusRequestEntityTooLarge, tooLarge()
 			}
 			return nil, http.StatusBadRequest, fmt.Errorf("body is not gzip: %w", err)
 		}
@@ -129,18 +233,17 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, in
 	default:
 		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("Content-Encoding %q is not supported: send gzip or nothing", enc)
 	}
-	body, err := io.ReadAll(io.LimitReader(rd, limit+1))
-	if err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(rd, limit+1)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, http.StatusRequestEntityTooLarge, tooLarge
+			return nil, http.StatusRequestEntityTooLarge, tooLarge()
 		}
 		return nil, http.StatusBadRequest, fmt.Errorf("reading body: %w", err)
 	}
-	if int64(len(body)) > limit {
-		return nil, http.StatusRequestEntityTooLarge, tooLarge
+	if int64(buf.Len()) > limit {
+		return nil, http.StatusRequestEntityTooLarge, tooLarge()
 	}
-	return body, 0, nil
+	return buf.Bytes(), 0, nil
 }
 
 func retryAfterSeconds(d time.Duration) int {

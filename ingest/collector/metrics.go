@@ -13,6 +13,10 @@ type metrics struct {
 	produce   *prometheus.HistogramVec // outcome
 	inFlight  prometheus.Gauge
 	bodyBytes prometheus.Histogram
+
+	rateLimited *prometheus.CounterVec // source
+	flagged     *prometheus.CounterVec // flag
+	ready       prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -43,11 +47,23 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Size of request bodies read, after decompression.",
 			Buckets: prometheus.ExponentialBuckets(256, 4, 8), // 256 B … 4 MiB
 		}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "citypulse_collector_events_rate_limited_total",
+			Help: "Events refused with 429 because their write key was over its rate limit, by source.",
+		}, []string{"source"}),
+		flagged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "citypulse_collector_events_plan_flagged_total",
+			Help: "Tracking-plan flags put on accepted events, by flag.",
+		}, []string{"flag"}),
+		ready: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "citypulse_collector_broker_ready",
+			Help: "1 when the last /readyz check reached a Kafka broker, else 0.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.accepted, m.rejected, m.requests, m.produce, m.inFlight, m.bodyBytes} {
+	for _, c := range []prometheus.Collector{m.accepted, m.rejected, m.requests, m.produce, m.inFlight, m.bodyBytes, m.rateLimited, m.flagged, m.ready} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register collector metrics: %w", err)
 		}

@@ -18,6 +18,9 @@ import (
 // errAckTimeout is a produce that Kafka did not acknowledge within ProduceTimeout.
 var errAckTimeout = errors.New("kafka did not acknowledge in time")
 
+// errNotCheckedYet is /readyz's answer while the first broker check is under way.
+var errNotCheckedYet = errors.New("the first broker check is still under way")
+
 // acks counts a request's outstanding records. The last promise releases the request's room and
 // closes done, so the room stays taken while kgo still holds the records, even after the request
 // gave up waiting.
@@ -59,14 +62,24 @@ func (c *Collector) produce(ctx context.Context, evs []event.Event, rejs []event
 		c.m.inFlight.Sub(float64(weight))
 		c.room.Release(weight)
 	}
+	// One allocation for the records and one for all keys and values: the slices into buf stay
+	// valid when append moves it, since what they point at is never written again.
 	recs := make([]*kgo.Record, 0, len(evs)+len(rejs))
+	backing := make([]kgo.Record, len(evs))
+	size := 0
 	for i := range evs {
-		v, err := json.Marshal(&evs[i])
-		if err != nil {
-			release()
-			return fmt.Errorf("encode event %s: %w", evs[i].MessageID, err)
-		}
-		recs = append(recs, &kgo.Record{Topic: bus.EventsTopic, Key: []byte(evs[i].Key()), Value: v, Timestamp: now})
+		size += encodedSizeHint(&evs[i])
+	}
+	buf := make([]byte, 0, size)
+	for i := range evs {
+		e := &evs[i]
+		start := len(buf)
+		buf = append(buf, e.Key()...)
+		key := buf[start:len(buf):len(buf)]
+		start = len(buf)
+		buf = e.AppendJSON(buf)
+		backing[i] = kgo.Record{Topic: bus.EventsTopic, Key: key, Value: buf[start:len(buf):len(buf)], Timestamp: now}
+		recs = append(recs, &backing[i])
 	}
 	for _, rej := range rejs {
 		v, err := json.Marshal(event.NewDeadLetter(rej, source, now))
@@ -105,4 +118,15 @@ func (c *Collector) produce(ctx context.Context, evs []event.Event, rejs []event
 		return fmt.Errorf("produce %d records: %w", len(recs), err)
 	}
 	return nil
+}
+
+// encodedSizeHint is about the size of an event's key and JSON.
+func encodedSizeHint(e *event.Event) int {
+	return 320 + len(e.MessageID) + 2*len(e.UserID) + len(e.AnonymousID) + len(e.Event) + len(e.Name) +
+		len(e.Context) + len(e.Properties) + len(e.Traits)
+}
+
+// encodeEvent is the record value of an event.
+func (c *Collector) encodeEvent(e *event.Event) ([]byte, error) {
+	return e.AppendJSON(make([]byte, 0, encodedSizeHint(e))), nil
 }

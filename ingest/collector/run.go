@@ -28,8 +28,8 @@ func ProducerOpts() []kgo.Opt {
 
 // Run is the standalone `citypulse collector`: it connects to the brokers of busCfg, makes sure
 // the topics exist (a failure there is only logged: the broker may forbid creating them), and
-// serves on cfg.Listen until ctx ends.
-func Run(ctx context.Context, cfg Config, busCfg bus.Config, log *slog.Logger, reg prometheus.Registerer) error {
+// serves on cfg.Listen until ctx ends. opts are New's.
+func Run(ctx context.Context, cfg Config, busCfg bus.Config, log *slog.Logger, reg prometheus.Registerer, opts ...Option) error {
 	if err := busCfg.Validate(); err != nil {
 		return fmt.Errorf("collector: %w", err)
 	}
@@ -45,7 +45,7 @@ func Run(ctx context.Context, cfg Config, busCfg bus.Config, log *slog.Logger, r
 		}
 		cl.Close()
 	}()
-	c, err := New(cfg, cl, log, reg)
+	c, err := New(cfg, cl, log, reg, opts...)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,9 @@
 // Package event is the wire contract between the collector and the pipelines: the canonical Event
 // the collector writes to Kafka, the DeadLetter it writes for an event that failed validation, and
-// the parser that turns Segment HTTP tracking API bodies (batch and single-event) into Events and
-// per-event Rejections, checking every field an outside client sends. It does no I/O: it must not
-// know about HTTP, write keys or Kafka, and it keeps no state between calls.
+// the parser that turns Segment HTTP tracking API bodies (batch and single-event; track, page,
+// screen, identify and alias) into Events and per-event Rejections, checking every field an
+// outside client sends. Given the request's Origin (truncated IP, User-Agent header) it also
+// stamps the server-side enrichment into context.server (see Server) and truncates a client-sent
+// context.ip, so no full IP address leaves it. It does no I/O: it must not know about HTTP, write
+// keys or Kafka, and it keeps no state between calls.
 package event

@@ -11,6 +11,9 @@ const (
 	TypePage     = "page"
 	TypeScreen   = "screen"
 	TypeIdentify = "identify"
+	// TypeAlias joins two identities of one user (Segment's alias): PreviousID, usually the
+	// anonymousId the user had before logging in, becomes UserID.
+	TypeAlias = "alias"
 )
 
 // Limits on what a client may send.
@@ -35,15 +38,18 @@ const (
 // Context, Properties and Traits are JSON objects when present. In Context and Properties,
 // region_code, when present, is a string of 12 digits and service_id a JSON number in
 // 1…4294967295, whatever form the client sent them in. Context already includes the batch-level
-// context (the event's own keys win).
+// context (the event's own keys win). When the collector parsed the event with an Origin, Context
+// also holds context.server (see Server), and a client-sent context.ip is truncated like
+// Server.IP.
 type Event struct {
 	MessageID   string          `json:"messageId"`
-	Type        string          `json:"type"`            // "track", "page", "screen", "identify"
+	Type        string          `json:"type"`            // "track", "page", "screen", "identify", "alias"
 	Event       string          `json:"event,omitempty"` // track: the event name
 	Name        string          `json:"name,omitempty"`  // page/screen name
 	UserID      string          `json:"userId,omitempty"`
 	AnonymousID string          `json:"anonymousId,omitempty"`
-	Timestamp   time.Time       `json:"timestamp"` // event time; server time when the client sent none
+	PreviousID  string          `json:"previousId,omitempty"` // alias: the id UserID replaces
+	Timestamp   time.Time       `json:"timestamp"`            // event time; server time when the client sent none
 	SentAt      time.Time       `json:"sentAt,omitzero"`
 	ReceivedAt  time.Time       `json:"receivedAt"` // collector time
 	Source      string          `json:"source"`     // the app bound to the write key
@@ -61,4 +67,61 @@ func (e *Event) Key() string {
 		return e.UserID
 	}
 	return e.AnonymousID
+}
+
+// AppendJSON appends the event's JSON to b: a document that decodes to what json.Marshal(e)
+// gives (Context, Properties and Traits are appended as they are, not re-compacted, and only
+// what must be escaped is), built without reflection, since the collector encodes every event
+// it accepts. Context, Properties and Traits must be valid JSON, as the parser leaves them.
+func (e *Event) AppendJSON(b []byte) []byte {
+	b = append(b, `{"messageId":`...)
+	b = appendString(b, e.MessageID)
+	b = append(b, `,"type":`...)
+	b = appendString(b, e.Type)
+	for _, f := range []struct{ name, v string }{
+		{`,"event":`, e.Event}, {`,"name":`, e.Name}, {`,"userId":`, e.UserID},
+		{`,"anonymousId":`, e.AnonymousID}, {`,"previousId":`, e.PreviousID},
+	} {
+		if f.v != "" {
+			b = append(b, f.name...)
+			b = appendString(b, f.v)
+		}
+	}
+	b = append(b, `,"timestamp":`...)
+	b = appendTime(b, e.Timestamp)
+	if !e.SentAt.IsZero() {
+		b = append(b, `,"sentAt":`...)
+		b = appendTime(b, e.SentAt)
+	}
+	b = append(b, `,"receivedAt":`...)
+	b = appendTime(b, e.ReceivedAt)
+	b = append(b, `,"source":`...)
+	b = appendString(b, e.Source)
+	for _, f := range []struct {
+		name string
+		v    json.RawMessage
+	}{{`,"context":`, e.Context}, {`,"properties":`, e.Properties}, {`,"traits":`, e.Traits}} {
+		if len(f.v) > 0 {
+			b = append(b, f.name...)
+			b = append(b, f.v...)
+		}
+	}
+	if len(e.PlanFlags) > 0 {
+		b = append(b, `,"planFlags":[`...)
+		for i, f := range e.PlanFlags {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, f)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendTime appends t as time.Time's MarshalJSON does (RFC 3339 with nanoseconds, quoted).
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
 }

@@ -45,11 +45,7 @@ func jsonString(raw json.RawMessage) (string, bool) {
 	if kind(raw) != "a string" {
 		return "", false
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", false
-	}
-	return s, true
+	return unquote(bytes.TrimSpace(raw)), true
 }
 
 // idString accepts a string, or a number kept as its literal text (so 12345678901234567890
@@ -111,11 +107,12 @@ func mergeObjects(base, over map[string]json.RawMessage) (map[string]json.RawMes
 			out[k] = v
 			continue
 		}
-		var bm, om map[string]json.RawMessage
-		if err := json.Unmarshal(b, &bm); err != nil {
+		bm, err := objectMembers(b)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
-		if err := json.Unmarshal(v, &om); err != nil {
+		om, err := objectMembers(v)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", k, err)
 		}
 		m, err := mergeObjects(bm, om)
@@ -135,41 +132,82 @@ func mergeObjects(base, over map[string]json.RawMessage) (map[string]json.RawMes
 // rewrites them to their canonical forms: region_code a string of 12 digits, service_id a JSON
 // number in 1…MaxUint32. It reports whether it rewrote anything, or the bad field and why.
 func normalise(m map[string]json.RawMessage) (changed bool, field, reason string) {
-	if v, ok := m["region_code"]; ok && present(v) {
-		var code string
-		switch kind(v) {
-		case "a string":
-			code, _ = jsonString(v)
-		case "a number":
-			code = string(bytes.TrimSpace(v))
+	if v, ok := m["region_code"]; ok {
+		canon, reason := canonRegion(v)
+		if reason != "" {
+			return false, "region_code", reason
 		}
-		if !allDigits(code) || len(code) != RegionCodeLen {
-			return false, "region_code", fmt.Sprintf("must be a %d-digit statistical division code (e.g. \"510104017001\"), not %s", RegionCodeLen, cut(v))
-		}
-		if kind(v) != "a string" {
-			m["region_code"] = json.RawMessage(strconv.Quote(code))
-			changed = true
+		if canon != nil {
+			m["region_code"], changed = canon, true
 		}
 	}
-	if v, ok := m["service_id"]; ok && present(v) {
-		var digits string
-		switch kind(v) {
-		case "a string":
-			digits, _ = jsonString(v)
-		case "a number":
-			digits = string(bytes.TrimSpace(v))
+	if v, ok := m["service_id"]; ok {
+		canon, reason := canonService(v)
+		if reason != "" {
+			return false, "service_id", reason
 		}
-		n, err := strconv.ParseUint(digits, 10, 64)
-		if !allDigits(digits) || err != nil || n == 0 || n > math.MaxUint32 {
-			return false, "service_id", fmt.Sprintf("must be a positive integer up to %d (a number or a numeric string), not %s", uint32(math.MaxUint32), cut(v))
-		}
-		canon := strconv.FormatUint(n, 10)
-		if kind(v) != "a number" || canon != digits {
-			m["service_id"] = json.RawMessage(canon)
-			changed = true
+		if canon != nil {
+			m["service_id"], changed = canon, true
 		}
 	}
 	return changed, "", ""
+}
+
+// canonValues checks the region_code and service_id of sp and returns their canonical forms
+// where they are not canonical yet (nil where they are, or are absent), or the bad field and why.
+func canonValues(sp *special) (region, service json.RawMessage, field, reason string) {
+	if region, reason = canonRegion(sp.regionCode); reason != "" {
+		return nil, nil, "region_code", reason
+	}
+	if service, reason = canonService(sp.serviceID); reason != "" {
+		return nil, nil, "service_id", reason
+	}
+	return region, service, "", ""
+}
+
+// canonRegion checks a region_code value: it returns the canonical form when v is valid but not
+// in it (nil when v is canonical or absent), or why it is invalid.
+func canonRegion(v json.RawMessage) (json.RawMessage, string) {
+	if !present(v) {
+		return nil, ""
+	}
+	var code string
+	switch kind(v) {
+	case "a string":
+		code, _ = jsonString(v)
+	case "a number":
+		code = string(bytes.TrimSpace(v))
+	}
+	if !allDigits(code) || len(code) != RegionCodeLen {
+		return nil, fmt.Sprintf("must be a %d-digit statistical division code (e.g. \"510104017001\"), not %s", RegionCodeLen, cut(v))
+	}
+	if kind(v) != "a string" || len(bytes.TrimSpace(v)) != RegionCodeLen+2 {
+		return json.RawMessage(strconv.Quote(code)), ""
+	}
+	return nil, ""
+}
+
+// canonService is canonRegion for service_id.
+func canonService(v json.RawMessage) (json.RawMessage, string) {
+	if !present(v) {
+		return nil, ""
+	}
+	var digits string
+	switch kind(v) {
+	case "a string":
+		digits, _ = jsonString(v)
+	case "a number":
+		digits = string(bytes.TrimSpace(v))
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	if !allDigits(digits) || err != nil || n == 0 || n > math.MaxUint32 {
+		return nil, fmt.Sprintf("must be a positive integer up to %d (a number or a numeric string), not %s", uint32(math.MaxUint32), cut(v))
+	}
+	canon := strconv.FormatUint(n, 10)
+	if kind(v) != "a number" || canon != digits {
+		return json.RawMessage(canon), ""
+	}
+	return nil, ""
 }
 
 func allDigits(s string) bool {

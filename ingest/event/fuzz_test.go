@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ var fuzzSeeds = []string{
 	`{"event":"Login","userId":"u","context":{"region_code":510104017001},"properties":{"service_id":1}}`,
 	`{"BATCH":[{"TYPE":"track"}]}`,
 	`{"batch":[{"type":"track","event":"e","userId":"u","context":{"region_code":"５１０１０４０１７００１"}}]}`,
+	`{"batch":[{"type":"alias","previousId":"anon","userId":"u"},{"type":"alias","previousId":5,"userId":"u"},{"type":"alias","userId":"u"}]}`,
+	`{"batch":[{"type":"page","userId":"u","context":{"ip":"203.0.113.77","server":{"ip":"1.2.3.4"},"userAgent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) MicroMessenger/8.0.1 miniProgram","app":{"version":"v3.02.1 (7)"}}}],"context":{"ip":"::ffff:10.1.2.3"}}`,
+	`{"batch":[{"type":"page","userId":"u","context":{"ip":"nope","app":{"version":12.5}}},{"type":"page","userId":"u","context":{ }}]}`,
 	`[]`, `null`, `{`, ``, `{"batch":[` + strings.Repeat(`{"type":"page","userId":"u"},`, 50) + `{}]}`,
 }
 
@@ -58,9 +62,16 @@ func checkParse(t *testing.T, items int, evs []Event, rejs []Rejection, err erro
 			if ev.Event == "" {
 				t.Fatalf("track without event name: %+v", ev)
 			}
+		case TypeAlias:
+			if ev.PreviousID == "" || ev.UserID == "" || utf8.RuneCountInString(ev.PreviousID) > MaxIDLen {
+				t.Fatalf("alias without both ids: %+v", ev)
+			}
 		case TypePage, TypeScreen, TypeIdentify:
 		default:
 			t.Fatalf("accepted type %q", ev.Type)
+		}
+		if ev.Type != TypeAlias && ev.PreviousID != "" {
+			t.Fatalf("previousId on a %s: %+v", ev.Type, ev)
 		}
 		if ev.Key() == "" || utf8.RuneCountInString(ev.UserID) > MaxIDLen || utf8.RuneCountInString(ev.AnonymousID) > MaxIDLen {
 			t.Fatalf("bad ids: %+v", ev)
@@ -74,6 +85,12 @@ func checkParse(t *testing.T, items int, evs []Event, rejs []Rejection, err erro
 		b, err := json.Marshal(ev)
 		if err != nil {
 			t.Fatalf("event does not encode: %v", err)
+		}
+		var viaMarshal, viaAppend any
+		_ = json.Unmarshal(b, &viaMarshal)
+		appended := ev.AppendJSON(nil)
+		if err := json.Unmarshal(appended, &viaAppend); err != nil || !reflect.DeepEqual(viaMarshal, viaAppend) {
+			t.Fatalf("AppendJSON differs from json.Marshal (%v):\n%s\n%s", err, appended, b)
 		}
 		var back Event
 		if err := json.Unmarshal(b, &back); err != nil {
@@ -111,6 +128,22 @@ func FuzzParseBatch(f *testing.F) {
 			items = len(b.Batch)
 		}
 		checkParse(t, items, evs, rejs, err)
+		// The jsontext scanner must agree with encoding/json on what is JSON.
+		if !json.Valid(body) && err == nil {
+			t.Fatalf("invalid JSON accepted: %q", body)
+		}
+		var whole struct {
+			Batch   []json.RawMessage
+			Context json.RawMessage
+			SentAt  json.RawMessage
+		}
+		if json.Unmarshal(body, &whole) == nil && whole.Batch != nil && whole.Context == nil && whole.SentAt == nil && err != nil {
+			var m map[string]json.RawMessage
+			_ = json.Unmarshal(body, &m)
+			if _, ok := m["batch"]; ok && len(m) == 1 {
+				t.Fatalf("valid batch refused: %v: %q", err, body)
+			}
+		}
 	})
 }
 
@@ -124,4 +157,71 @@ func FuzzParseSingle(f *testing.F) {
 		evs, rejs, err := ParseSingle(typ, body, now, src)
 		checkParse(t, 1, evs, rejs, err)
 	})
+}
+
+// FuzzParseEnriched parses with an Origin: besides checkParse, every accepted event's context is
+// one object without duplicate keys, its context.server decodes into Server, and no IP in it is
+// more precise than its /24 or /48.
+func FuzzParseEnriched(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s), "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36")
+	}
+	f.Fuzz(func(t *testing.T, body []byte, ua string) {
+		r := Request{Now: now, Source: src, Origin: &Origin{IP: "198.51.100.0", UserAgent: ua}}
+		evs, rejs, err := r.ParseBatch(body)
+		checkParse(t, -1, evs, rejs, err)
+		for _, rej := range rejs {
+			var item, ctx map[string]json.RawMessage // exact names, as the collector reads them
+			var ip string
+			if json.Unmarshal(rej.Raw, &item) == nil && json.Unmarshal(item["context"], &ctx) == nil && json.Unmarshal(ctx["ip"], &ip) == nil {
+				if tr, ok := TruncateIP(ip); ok && tr != ip {
+					t.Fatalf("dead letter keeps the full context.ip %q: %s", ip, rej.Raw)
+				}
+			}
+		}
+		for _, ev := range evs {
+			keys := topLevelKeys(t, ev.Context)
+			var ctx struct {
+				IP     *string `json:"ip"`
+				Server Server  `json:"server"`
+			}
+			if err := json.Unmarshal(ev.Context, &ctx); err != nil {
+				t.Fatalf("context %s: %v", ev.Context, err)
+			}
+			if !keys["server"] || ctx.Server.IP != "198.51.100.0" {
+				t.Fatalf("server %+v", ctx.Server)
+			}
+			if ctx.IP != nil {
+				if tr, ok := TruncateIP(*ctx.IP); !ok || tr != *ctx.IP {
+					t.Fatalf("context.ip %q is not truncated", *ctx.IP)
+				}
+			}
+		}
+	})
+}
+
+// topLevelKeys returns the keys of a JSON object, failing on a duplicate.
+func topLevelKeys(t *testing.T, raw json.RawMessage) map[string]bool {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("context %s is not an object", raw)
+	}
+	keys := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("context %s: %v", raw, err)
+		}
+		k := tok.(string)
+		if keys[k] {
+			t.Fatalf("context %s: key %q twice", raw, k)
+		}
+		keys[k] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("context %s: %v", raw, err)
+		}
+	}
+	return keys
 }

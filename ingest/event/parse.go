@@ -6,14 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // batchBody is a Segment /v1/batch (or /v1/import) body. writeKey, integrations and metadata are
 // not the parser's business.
 type batchBody struct {
-	Batch   []json.RawMessage `json:"batch"`
-	Context json.RawMessage   `json:"context"`
-	SentAt  json.RawMessage   `json:"sentAt"`
+	Batch   []item // nil: no batch
+	Context json.RawMessage
+	SentAt  json.RawMessage
 }
 
 // ParseBatch reads a Segment batch body {"batch":[…],"sentAt":…,"context":…} received at now from
@@ -21,12 +23,32 @@ type batchBody struct {
 // event's context (the event's keys win, objects merge recursively) and the batch-level sentAt
 // applies to items that have none.
 //
+// The events and rejections it returns share memory with body (their raw JSON fields are
+// slices of it): the caller must not modify body while it uses them.
+//
 // It returns the valid events and one Rejection per invalid item, in batch order, and a
 // *RequestError only when the body itself is bad (not a JSON object, "batch" missing or not an
 // array, batch-level context or sentAt malformed).
 func ParseBatch(body []byte, now time.Time, source string) ([]Event, []Rejection, error) {
-	var b batchBody
-	if err := decodeObject(body, &b); err != nil {
+	return Request{Now: now, Source: source}.ParseBatch(body)
+}
+
+// Request is one request as the collector received it: its time, the app its write key stands
+// for and, for server-side enrichment, where it came from.
+type Request struct {
+	Now    time.Time // collector time
+	Source string    // the app bound to the write key
+	// Origin, when not nil, stamps every accepted event with context.server (see Server) and
+	// truncates a client-sent context.ip. Nil leaves the context as the client sent it.
+	Origin *Origin
+}
+
+// ParseBatch is the package-level ParseBatch for this request, with enrichment when r.Origin is
+// set.
+func (r Request) ParseBatch(body []byte) ([]Event, []Rejection, error) {
+	now, source := r.Now, r.Source
+	b, err := scanBatch(body)
+	if err != nil {
 		return nil, nil, err
 	}
 	if b.Batch == nil {
@@ -34,9 +56,11 @@ func ParseBatch(body []byte, now time.Time, source string) ([]Event, []Rejection
 	}
 	var batchCtx map[string]json.RawMessage
 	if present(b.Context) {
-		if err := json.Unmarshal(b.Context, &batchCtx); err != nil || batchCtx == nil {
+		m, err := objectMembers(b.Context)
+		if err != nil || kind(b.Context) != "an object" {
 			return nil, nil, &RequestError{Field: "context", Reason: "must be an object"}
 		}
+		batchCtx = m
 	}
 	var sentAt time.Time
 	if present(b.SentAt) {
@@ -46,13 +70,11 @@ func ParseBatch(body []byte, now time.Time, source string) ([]Event, []Rejection
 		}
 		sentAt = t
 	}
-	p := parser{now: now.UTC(), source: source, batchCtx: batchCtx, batchSentAt: sentAt}
-	var (
-		events []Event
-		rejs   []Rejection
-	)
-	for i, raw := range b.Batch {
-		ev, rej := p.parseItem(i, "", raw)
+	p := parser{now: now.UTC(), source: source, batchCtx: batchCtx, batchSentAt: sentAt, origin: r.Origin}
+	events := make([]Event, 0, len(b.Batch))
+	var rejs []Rejection
+	for i := range b.Batch {
+		ev, rej := p.parseItem(i, "", &b.Batch[i])
 		if rej != nil {
 			rejs = append(rejs, *rej)
 			continue
@@ -63,15 +85,34 @@ func ParseBatch(body []byte, now time.Time, source string) ([]Event, []Rejection
 }
 
 // ParseSingle reads a single-event body, as sent to /v1/track, /v1/page, /v1/screen or
-// /v1/identify; typ is the type the path names and wins over any "type" in the body. It returns
+// /v1/identify or /v1/alias; typ is the type the path names and wins over any "type" in the body. It returns
 // the event, or its Rejection (Index 0), and a *RequestError only when the body is not a JSON
-// object.
+// object. Like ParseBatch's, its results share memory with body.
 func ParseSingle(typ string, body []byte, now time.Time, source string) ([]Event, []Rejection, error) {
-	if err := checkObject(body); err != nil {
-		return nil, nil, err
+	return Request{Now: now, Source: source}.ParseSingle(typ, body)
+}
+
+// ParseSingle is the package-level ParseSingle for this request, with enrichment when r.Origin
+// is set.
+func (r Request) ParseSingle(typ string, body []byte) ([]Event, []Rejection, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, nil, checkObject(body)
 	}
-	p := parser{now: now.UTC(), source: source}
-	ev, rej := p.parseItem(0, typ, json.RawMessage(bytes.TrimSpace(body)))
+	s := getScanner(trimmed)
+	it, err := s.readItem()
+	if err == nil {
+		err = s.end()
+	}
+	putScanner(s)
+	if err != nil {
+		if cerr := checkObject(body); cerr != nil {
+			return nil, nil, cerr
+		}
+		return nil, nil, &RequestError{Reason: fmt.Sprintf("body is not valid JSON: %v", err)}
+	}
+	p := parser{now: r.Now.UTC(), source: r.Source, origin: r.Origin}
+	ev, rej := p.parseItem(0, typ, &it)
 	if rej != nil {
 		return nil, []Rejection{*rej}, nil
 	}
@@ -84,9 +125,12 @@ func checkObject(body []byte) error {
 	if len(trimmed) == 0 {
 		return &RequestError{Reason: "body is empty: want a JSON object"}
 	}
-	if !json.Valid(trimmed) {
+	if !jsontext.Value(trimmed).IsValid(scanOpts...) {
 		var x any
 		err := json.Unmarshal(trimmed, &x) // again, for the position of the syntax error
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
 		return &RequestError{Reason: fmt.Sprintf("body is not valid JSON: %v", err)}
 	}
 	if trimmed[0] != '{' {
@@ -95,28 +139,96 @@ func checkObject(body []byte) error {
 	return nil
 }
 
-// decodeObject unmarshals a request body that must be a JSON object.
-func decodeObject(body []byte, v any) error {
-	if err := checkObject(body); err != nil {
-		return err
+// scanBatch reads a batch body in one validating pass. Items are slices of body.
+func scanBatch(body []byte) (batchBody, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return batchBody{}, checkObject(body)
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return &RequestError{Field: te.Field, Reason: fmt.Sprintf("must be %s, not %s", expectedKind(te), te.Value)}
+	var b batchBody
+	s := getScanner(trimmed)
+	defer putScanner(s)
+	bad := func(err error) (batchBody, error) {
+		return batchBody{}, &RequestError{Reason: fmt.Sprintf("body is not valid JSON: %v", err)}
+	}
+	if _, err := s.dec.ReadToken(); err != nil {
+		return bad(err)
+	}
+	for s.dec.PeekKind() == '"' {
+		k, err := s.name()
+		if err != nil {
+			return bad(err)
 		}
-		return &RequestError{Reason: fmt.Sprintf("body: %v", err)}
+		switch k {
+		case "batch":
+			if s.dec.PeekKind() != '[' {
+				v, err := s.value()
+				if err != nil {
+					return bad(err)
+				}
+				if present(v) {
+					// Finish reading, so that a syntax error later on wins over this one.
+					if err := skipRest(s); err != nil {
+						return bad(err)
+					}
+					return batchBody{}, &RequestError{Field: "batch", Reason: "must be an array, not " + kind(v)}
+				}
+				b.Batch = nil
+				continue
+			}
+			if _, err := s.dec.ReadToken(); err != nil {
+				return bad(err)
+			}
+			b.Batch = make([]item, 0, 64)
+			for s.dec.PeekKind() != ']' {
+				it, err := s.readItem()
+				if err != nil {
+					return bad(err)
+				}
+				b.Batch = append(b.Batch, it)
+			}
+			if _, err := s.dec.ReadToken(); err != nil {
+				return bad(err)
+			}
+		case "context", "sentAt":
+			v, err := s.value()
+			if err != nil {
+				return bad(err)
+			}
+			if k == "context" {
+				b.Context = v
+			} else {
+				b.SentAt = v
+			}
+		default:
+			if err := s.dec.SkipValue(); err != nil {
+				return bad(err)
+			}
+		}
 	}
-	return nil
+	if _, err := s.dec.ReadToken(); err != nil {
+		return bad(err)
+	}
+	if err := s.end(); err != nil {
+		return bad(err)
+	}
+	return b, nil
 }
 
-func expectedKind(te *json.UnmarshalTypeError) string {
-	switch te.Field {
-	case "batch":
-		return "an array"
-	default:
-		return "a " + te.Type.String()
+// skipRest reads the rest of the top-level object.
+func skipRest(s *scanner) error {
+	for s.dec.PeekKind() == '"' {
+		if _, err := s.dec.ReadValue(); err != nil {
+			return err
+		}
+		if err := s.dec.SkipValue(); err != nil {
+			return err
+		}
 	}
+	if _, err := s.dec.ReadToken(); err != nil {
+		return err
+	}
+	return s.end()
 }
 
 // present reports whether a raw JSON value was given and is not null.

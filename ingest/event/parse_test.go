@@ -28,7 +28,11 @@ func TestRejections(t *testing.T) {
 		{"null item", `null`, "", CodeNotObject, "null", ""},
 		{"type missing", `{"event":"e","userId":"u"}`, "type", CodeRequired, "required", ""},
 		{"type wrong type", `{"type":7,"event":"e","userId":"u"}`, "type", CodeWrongType, "a number", ""},
-		{"type unknown", `{"type":"alias","userId":"u","messageId":"m1"}`, "type", CodeInvalid, `"alias"`, "m1"},
+		{"type unknown", `{"type":"group","userId":"u","messageId":"m1"}`, "type", CodeInvalid, `"group"`, "m1"},
+		{"alias without previousId", `{"type":"alias","userId":"u","messageId":"m3"}`, "previousId", CodeRequired, "id the user had before", "m3"},
+		{"alias without userId", `{"type":"alias","previousId":"a","anonymousId":"a"}`, "userId", CodeRequired, "id the user has now", ""},
+		{"alias previousId object", `{"type":"alias","previousId":{},"userId":"u"}`, "previousId", CodeWrongType, "an object", ""},
+		{"alias previousId too long", `{"type":"alias","userId":"u","previousId":"` + strings.Repeat("p", MaxIDLen+1) + `"}`, "previousId", CodeTooLong, "257", ""},
 		{"no ids", `{"type":"track","event":"e","messageId":"m2"}`, "userId", CodeRequired, "userId or anonymousId", "m2"},
 		{"empty ids", `{"type":"track","event":"e","userId":"","anonymousId":null}`, "userId", CodeRequired, "userId or anonymousId", ""},
 		{"userId bool", `{"type":"track","event":"e","userId":true}`, "userId", CodeWrongType, "a boolean", ""},
@@ -226,6 +230,8 @@ func TestParseSingle(t *testing.T) {
 		{"track needs event", TypeTrack, `{"userId":"u"}`, "event"},
 		{"unknown path type", "group", `{"userId":"u"}`, "type"},
 		{"empty type takes body", "", `{"type":"page","userId":"u"}`, ""},
+		{"alias", TypeAlias, `{"previousId":"anon-1","userId":"u-1"}`, ""},
+		{"alias needs previousId", TypeAlias, `{"userId":"u-1","anonymousId":"anon-1"}`, "previousId"},
 		{"too large", TypeIdentify, `{"userId":"u","traits":{"x":"` + strings.Repeat("y", MaxEventBytes) + `"}}`, ""},
 	}
 	for _, tt := range tests {
