@@ -58,6 +58,7 @@ func New(conn driver.Conn, cfg Config, log *slog.Logger, reg *prometheus.Registr
 	}
 	s.route("GET /api/v1/overview", http.HandlerFunc(s.handleOverview))
 	s.route("GET /api/v1/regions", http.HandlerFunc(s.handleRegions))
+	s.route("GET /api/v1/tracking/violations", http.HandlerFunc(s.handleViolations))
 	s.route("GET /healthz", http.HandlerFunc(s.handleHealthz))
 	s.route("GET /readyz", http.HandlerFunc(s.handleReadyz))
 	s.route("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

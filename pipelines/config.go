@@ -14,6 +14,9 @@ type Config struct {
 	Interval time.Duration `flag:"pipeline-interval" help:"pause between pipeline runs"`
 	// Group is the Kafka consumer group whose committed offsets mark the events already written.
 	Group string `flag:"pipeline-group" help:"Kafka consumer group holding the events pipeline's progress"`
+	// DLQGroup is the Kafka consumer group whose committed offsets mark the dead letters already
+	// stored in ods_bad_events by the bad-events pipeline.
+	DLQGroup string `flag:"pipeline-dlq-group" help:"Kafka consumer group holding the bad-events (dead-letter) pipeline's progress"`
 	// MaxRangeRecords cuts a partition's backlog into ranges of at most this many records.
 	MaxRangeRecords int64 `flag:"pipeline-max-range-records" help:"largest offset range one pipeline element reads"`
 	// MaxRunRecords caps the records one run takes, so a large backlog is drained in steps that
@@ -31,6 +34,7 @@ func DefaultConfig() Config {
 		Runner:          "prism",
 		Interval:        5 * time.Second,
 		Group:           "citypulse-pipeline-events",
+		DLQGroup:        "citypulse-pipeline-bad-events",
 		MaxRangeRecords: 50_000,
 		MaxRunRecords:   500_000,
 		BatchRows:       50_000,
@@ -47,6 +51,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pipeline-interval: %s: want > 0", c.Interval)
 	case c.Group == "":
 		return fmt.Errorf("pipeline-group: empty")
+	case c.DLQGroup == "":
+		return fmt.Errorf("pipeline-dlq-group: empty")
+	case c.DLQGroup == c.Group:
+		return fmt.Errorf("pipeline-dlq-group: %q is also pipeline-group: each pipeline needs its own group", c.DLQGroup)
 	case c.MaxRangeRecords <= 0:
 		return fmt.Errorf("pipeline-max-range-records: %d: want > 0", c.MaxRangeRecords)
 	case c.MaxRunRecords < c.MaxRangeRecords:

@@ -21,6 +21,7 @@ import (
 	"github.com/citypulse/citypulse/internal/bus"
 	"github.com/citypulse/citypulse/internal/testenv"
 	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/warehouse"
 )
 
 func TestMain(m *testing.M) {
@@ -33,6 +34,7 @@ type stack struct {
 	t      *testing.T
 	log    *slog.Logger
 	busCfg bus.Config
+	whCfg  warehouse.Config
 	emb    *bus.Embedded
 	prod   *kgo.Client
 	srv    *httptest.Server
@@ -44,7 +46,7 @@ func newStack(t *testing.T) *stack {
 	t.Helper()
 	s := &stack{t: t, log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	whCfg, conn := testenv.Warehouse(t)
-	s.conn = conn
+	s.whCfg, s.conn = whCfg, conn
 	s.busCfg = bus.DefaultConfig()
 	s.busCfg.Brokers = []string{"127.0.0.1:0"}
 	s.busCfg.DataDir = t.TempDir()

@@ -2,11 +2,13 @@ package pipelines
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism" // registers the in-process runner
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -14,50 +16,71 @@ import (
 	_ "time/tzdata" // event dates must not depend on the host's zone files
 
 	"github.com/citypulse/citypulse/internal/bus"
-	"github.com/citypulse/citypulse/pipelines/events"
 	"github.com/citypulse/citypulse/pipelines/kafkaio"
 	"github.com/citypulse/citypulse/warehouse"
 )
 
-// Result is what one run did.
+// Result is what one turn did: the events pipeline's run (the top-level fields) and the
+// bad-events pipeline's run in the same turn (BadEvents).
 type Result struct {
+	// Ranges are the events topic's ranges the turn read (committed unless RunOnce's error names
+	// the events pipeline); none when it had nothing unread.
 	Ranges      []kafkaio.OffsetRange
 	Read        int64
 	Duplicates  int64
 	Written     int64
 	DeadLetters int64
 	Days        int64
-	Duration    time.Duration
+	// BadEvents is what the bad-events pipeline stored from the dead-letter topic.
+	BadEvents BadEventsResult
+	Duration  time.Duration
 }
 
-// Runner runs the events pipeline over the unread backlog, one bounded run at a time.
+// BadEventsResult is what one run of the bad-events pipeline did.
+type BadEventsResult struct {
+	// Ranges are the dead-letter topic's ranges read (committed unless RunOnce's error names the
+	// bad-events pipeline).
+	Ranges []kafkaio.OffsetRange
+	// Read records, of which Undecodable were not readable dead letters (stored all the same).
+	Read        int64
+	Undecodable int64
+	// Written rows to ods_bad_events.
+	Written int64
+}
+
+// Idle reports whether the turn found nothing unread in any topic.
+func (r Result) Idle() bool { return len(r.Ranges) == 0 && len(r.BadEvents.Ranges) == 0 }
+
+// Runner runs the events and bad-events pipelines over their unread backlogs, one bounded run of
+// each per turn.
 type Runner struct {
-	cfg Config
-	bus bus.Config
-	wh  warehouse.Config
-	log *slog.Logger
-	cl  *kgo.Client
-	adm *kadm.Client
-	m   *metrics
+	cfg  Config
+	bus  bus.Config
+	wh   warehouse.Config
+	log  *slog.Logger
+	cl   *kgo.Client
+	adm  *kadm.Client
+	m    *runnerMetrics
+	jobs []job
 }
 
-type metrics struct {
+type runnerMetrics struct {
 	runs     *prometheus.CounterVec
 	records  *prometheus.CounterVec
-	duration prometheus.Histogram
-	lag      prometheus.Gauge
+	duration *prometheus.HistogramVec
+	lag      *prometheus.GaugeVec
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
+func newMetrics(reg prometheus.Registerer) *runnerMetrics {
+	m := &runnerMetrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citypulse_pipeline_runs_total",
-			Help: "Events pipeline runs by outcome (ok, empty, error)."}, []string{"outcome"}),
+			Help: "Pipeline runs by pipeline (events, bad_events) and outcome (ok, empty, error)."}, []string{"pipeline", "outcome"}),
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citypulse_pipeline_records_total",
-			Help: "Records handled by the events pipeline, by what became of them."}, []string{"stage"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "citypulse_pipeline_run_duration_seconds",
-			Help: "Duration of events pipeline runs that had work.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 10)}),
-		lag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "citypulse_pipeline_backlog_records",
-			Help: "Unread records of the events topic at the start of the last run."}),
+			Help: "Records handled by a pipeline, by what became of them."}, []string{"pipeline", "stage"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "citypulse_pipeline_run_duration_seconds",
+			Help: "Duration of pipeline runs that had work.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 10)}, []string{"pipeline"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "citypulse_pipeline_backlog_records",
+			Help: "Unread records of a pipeline's topic at the start of its last run."}, []string{"pipeline"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.runs, m.records, m.duration, m.lag)
@@ -70,74 +93,87 @@ func NewRunner(cfg Config, busCfg bus.Config, whCfg warehouse.Config, log *slog.
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("pipeline config: %w", err)
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	cl, err := bus.NewClient(busCfg)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline kafka client: %w", err)
 	}
-	return &Runner{cfg: cfg, bus: busCfg, wh: whCfg, log: log, cl: cl, adm: kadm.NewClient(cl), m: newMetrics(reg)}, nil
+	r := &Runner{cfg: cfg, bus: busCfg, wh: whCfg, log: log, cl: cl, adm: kadm.NewClient(cl), m: newMetrics(reg)}
+	r.jobs = r.pipelineJobs()
+	return r, nil
 }
 
 // Close releases the Kafka client.
 func (r *Runner) Close() { r.cl.Close() }
 
-// RunOnce reads what is unread (at most MaxRunRecords), writes it, and commits the offsets. It
-// returns a zero Result with no ranges when there was nothing to read.
+// RunOnce is one turn: for each pipeline (events, then bad events) it reads what is unread in its
+// topic (at most MaxRunRecords), writes it, and commits the offsets. A pipeline that fails commits
+// nothing and does not stop the other; the error names it. Result.Idle reports a turn that found
+// nothing to read.
 func (r *Runner) RunOnce(ctx context.Context) (Result, error) {
 	start := time.Now()
-	ranges, err := kafkaio.PlanRanges(ctx, r.adm, r.cfg.Group, bus.EventsTopic, r.cfg.MaxRangeRecords)
+	var res Result
+	var errs []error
+	for _, j := range r.jobs {
+		ranges, err := r.runJob(ctx, j, &res)
+		*j.ranges(&res) = ranges
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	res.Duration = time.Since(start)
+	return res, errors.Join(errs...)
+}
+
+// runJob runs one pipeline over its unread ranges, adds its counters to res, and returns the
+// ranges it read (committed unless err is set).
+func (r *Runner) runJob(ctx context.Context, j job, res *Result) ([]kafkaio.OffsetRange, error) {
+	start := time.Now()
+	ranges, err := kafkaio.PlanRanges(ctx, r.adm, j.group, j.topic, r.cfg.MaxRangeRecords)
 	if err != nil {
-		return Result{}, err
+		r.m.runs.WithLabelValues(j.name, "error").Inc()
+		return nil, fmt.Errorf("%s pipeline: %w", j.name, err)
 	}
 	var backlog int64
 	for _, rg := range ranges {
 		backlog += rg.Len()
 	}
-	r.m.lag.Set(float64(backlog))
+	r.m.lag.WithLabelValues(j.name).Set(float64(backlog))
 	ranges = capRanges(ranges, r.cfg.MaxRunRecords)
 	if len(ranges) == 0 {
-		r.m.runs.WithLabelValues("empty").Inc()
-		return Result{}, nil
+		r.m.runs.WithLabelValues(j.name, "empty").Inc()
+		return nil, nil
 	}
 	p, s := beam.NewPipelineWithRoot()
-	events.Build(s, ranges, events.Options{
-		Brokers: r.bus.Brokers, DLQTopic: bus.DLQTopic, Warehouse: r.wh,
-		Timezone: r.cfg.Timezone, BatchRows: r.cfg.BatchRows,
-	})
+	j.build(s, ranges)
 	pr, err := beam.Run(ctx, r.cfg.Runner, p)
 	if err != nil {
-		r.m.runs.WithLabelValues("error").Inc()
-		return Result{Ranges: ranges}, fmt.Errorf("events pipeline over %d ranges: %w", len(ranges), err)
+		r.m.runs.WithLabelValues(j.name, "error").Inc()
+		return ranges, fmt.Errorf("%s pipeline over %d ranges: %w", j.name, len(ranges), err)
 	}
 	// The sinks have the data: only now is the progress recorded.
-	if err := kafkaio.Commit(ctx, r.adm, r.cfg.Group, ranges); err != nil {
-		r.m.runs.WithLabelValues("error").Inc()
-		return Result{Ranges: ranges}, err
+	if err := kafkaio.Commit(ctx, r.adm, j.group, ranges); err != nil {
+		r.m.runs.WithLabelValues(j.name, "error").Inc()
+		return ranges, fmt.Errorf("%s pipeline: %w", j.name, err)
 	}
-	res := Result{Ranges: ranges, Duration: time.Since(start)}
 	if pr != nil {
 		for _, c := range pr.Metrics().AllMetrics().Counters() {
+			field, ok := j.counters[metrics.StepKey{Namespace: c.Key.Namespace, Name: c.Key.Name}]
+			if !ok {
+				continue
+			}
 			v := c.Result()
-			switch c.Key.Name {
-			case events.CounterRead:
-				res.Read += v
-			case events.CounterDuplicates:
-				res.Duplicates += v
-			case events.CounterWritten:
-				res.Written += v
-			case events.CounterDeadLetters:
-				res.DeadLetters += v
-			case events.CounterDays:
-				res.Days += v
+			*field(res) += v
+			if stage, ok := stages[c.Key.Name]; ok {
+				r.m.records.WithLabelValues(j.name, stage).Add(float64(v))
 			}
 		}
 	}
-	r.m.runs.WithLabelValues("ok").Inc()
-	r.m.duration.Observe(res.Duration.Seconds())
-	r.m.records.WithLabelValues("read").Add(float64(res.Read))
-	r.m.records.WithLabelValues("duplicate").Add(float64(res.Duplicates))
-	r.m.records.WithLabelValues("written").Add(float64(res.Written))
-	r.m.records.WithLabelValues("dead_letter").Add(float64(res.DeadLetters))
-	return res, nil
+	r.m.runs.WithLabelValues(j.name, "ok").Inc()
+	r.m.duration.WithLabelValues(j.name).Observe(time.Since(start).Seconds())
+	return ranges, nil
 }
 
 // capRanges keeps whole ranges, in partition-fair order, until max records.
@@ -183,14 +219,19 @@ func (r *Runner) Run(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
-			r.log.Error("events pipeline run failed; will retry", "err", err, "retry_in", backoff)
+			r.log.Error("pipeline run failed; will retry", "err", err, "retry_in", backoff)
 			wait = backoff
 			backoff = min(backoff*2, 2*time.Minute)
-		case len(res.Ranges) > 0:
+		case !res.Idle():
 			backoff = r.cfg.Interval
-			r.log.Info("events pipeline run", "ranges", len(res.Ranges), "read", res.Read, "written", res.Written,
-				"duplicates", res.Duplicates, "dead_letters", res.DeadLetters, "days", res.Days, "took", res.Duration.Round(time.Millisecond))
-			if res.Read >= r.cfg.MaxRunRecords {
+			if len(res.Ranges) > 0 {
+				r.log.Info("events pipeline run", "ranges", len(res.Ranges), "read", res.Read, "written", res.Written,
+					"duplicates", res.Duplicates, "dead_letters", res.DeadLetters, "days", res.Days, "took", res.Duration.Round(time.Millisecond))
+			}
+			if b := res.BadEvents; len(b.Ranges) > 0 {
+				r.log.Info("bad-events pipeline run", "ranges", len(b.Ranges), "read", b.Read, "written", b.Written, "undecodable", b.Undecodable)
+			}
+			if res.Read >= r.cfg.MaxRunRecords || res.BadEvents.Read >= r.cfg.MaxRunRecords {
 				wait = 0 // more backlog waits
 			}
 		}

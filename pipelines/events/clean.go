@@ -64,7 +64,7 @@ const (
 // earliest is the oldest event time accepted.
 var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Clean turns a decoded event into a row: it trims and de-noises text (invalid UTF-8 replaced,
+// Clean turns a decoded event into a row (alias rows carry the previous id in AnonymousID): it trims and de-noises text (invalid UTF-8 replaced,
 // control characters removed, length capped), lower-cases the type, takes region_code, service_id
 // and session_id from the context (or the properties), normalises numbers given as strings, and
 // derives the local event date in loc. It returns an error wrapping ErrUnusable when the event has
@@ -87,8 +87,20 @@ func Clean(e event.Event, loc *time.Location) (Row, error) {
 		r.Event = cleanText(e.Name, maxNameLen)
 	case "identify":
 		r.Event = "identify"
+	case "alias":
+		// An alias joins PreviousID (usually the anonymous id used before login) to UserID: the row
+		// keeps the previous id in anonymous_id (unless the event had one of its own) so identity
+		// stitching is a query over type = 'alias'.
+		r.Event = "alias"
+		prev := cleanText(e.PreviousID, maxIDLen)
+		if prev == "" || r.UserID == "" {
+			return Row{}, fmt.Errorf("%w: alias needs both previousId and userId", ErrUnusable)
+		}
+		if r.AnonymousID == "" {
+			r.AnonymousID = prev
+		}
 	default:
-		return Row{}, fmt.Errorf("%w: type %q is not track, page, screen or identify", ErrUnusable, e.Type)
+		return Row{}, fmt.Errorf("%w: type %q is not track, page, screen, identify or alias", ErrUnusable, e.Type)
 	}
 	r.UserKey = r.UserID
 	if r.UserKey == "" {

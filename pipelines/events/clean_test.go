@@ -78,6 +78,13 @@ func TestClean(t *testing.T) {
 			}
 			return ""
 		}},
+		{name: "alias keeps the previous id", in: with(func(e *event.Event) { e.Type = "alias"; e.AnonymousID = ""; e.UserID = "u1"; e.PreviousID = "anon-7" }), want: func(r Row) string {
+			if r.Event != "alias" || r.UserID != "u1" || r.AnonymousID != "anon-7" || r.UserKey != "u1" {
+				return "alias"
+			}
+			return ""
+		}},
+		{name: "alias without previous id", in: with(func(e *event.Event) { e.Type = "alias"; e.UserID = "u1" }), wantErr: "previousId"},
 		{name: "no identity", in: with(func(e *event.Event) { e.AnonymousID = " " }), wantErr: "neither userId nor anonymousId"},
 		{name: "unknown type", in: with(func(e *event.Event) { e.Type = "alias2" }), wantErr: "type"},
 		{name: "ancient time", in: with(func(e *event.Event) { e.Timestamp = time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC) }), wantErr: "before 2000"},
