@@ -6,8 +6,10 @@ CH_DIR := var/clickhouse
 CH_TCP ?= 19000
 CH_HTTP ?= 18123
 ECHARTS := dashboards/static/echarts.min.js
+SDK_JS := ingest/sdk/js
+SDK_JS_SRC := $(SDK_JS)/package.json $(SDK_JS)/package-lock.json $(SDK_JS)/tsconfig.json $(SDK_JS)/build.mjs $(wildcard $(SDK_JS)/src/*.ts)
 
-.PHONY: run stop test build assets deps test-deps bench clean
+.PHONY: run stop test build assets sdk-js deps test-deps bench clean
 
 run: deps build
 	@deploy/clickhouse/clickhouse.sh start $(CH_DIR) $(CH_TCP) $(CH_HTTP)
@@ -18,7 +20,7 @@ stop:
 	@deploy/clickhouse/clickhouse.sh stop $(CH_DIR)
 	@echo "ClickHouse stopped"
 
-test: test-deps assets
+test: test-deps assets sdk-js
 	scripts/test.sh
 
 build: assets
@@ -31,6 +33,16 @@ $(ECHARTS): dashboards/web/package.json dashboards/web/package-lock.json
 	mkdir -p dashboards/static
 	cp dashboards/web/node_modules/echarts/dist/echarts.min.js $@
 
+sdk-js: $(SDK_JS)/dist/citypulse.min.js
+
+$(SDK_JS)/dist/citypulse.min.js: $(SDK_JS_SRC)
+	npm ci --prefix $(SDK_JS) --no-audit --no-fund --loglevel=error
+	npm run build --prefix $(SDK_JS)
+
+# Benchmarks: figures go to BENCHMARKS.md with the machine and the date.
+bench:
+	scripts/bench-collector.sh --write
+
 deps:
 	@deploy/install.sh
 
@@ -38,4 +50,4 @@ test-deps:
 	@deploy/install.sh --test
 
 clean:
-	rm -rf bin dashboards/web/node_modules $(ECHARTS)
+	rm -rf bin dashboards/web/node_modules $(ECHARTS) $(SDK_JS)/node_modules $(SDK_JS)/dist

@@ -9,12 +9,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/citypulse/citypulse/apiserver"
 	"github.com/citypulse/citypulse/dashboards"
 	"github.com/citypulse/citypulse/ingest/collector"
+	"github.com/citypulse/citypulse/ingest/plan"
 	"github.com/citypulse/citypulse/ingest/simulate"
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/internal/metastore"
 	"github.com/citypulse/citypulse/internal/stack"
 	"github.com/citypulse/citypulse/pipelines"
 	"github.com/citypulse/citypulse/warehouse"
@@ -29,7 +32,7 @@ func newRegistry() *prometheus.Registry {
 var upCommand = command{
 	summary: "run the whole local stack: broker, collector, pipeline, API, big screen, simulated traffic",
 	cfg:     func() any { c := stack.DefaultConfig(); return &c },
-	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+	run: func(ctx context.Context, cfg any, _ []string, log *slog.Logger) error {
 		return stack.Up(ctx, *cfg.(*stack.Config), log, os.Stderr)
 	},
 }
@@ -37,14 +40,29 @@ var upCommand = command{
 type collectorConfig struct {
 	Collector collector.Config
 	Bus       bus.Config
+	Meta      metastore.Config
+	Plan      plan.Config
 }
 
 var collectorCommand = command{
 	summary: "run the event collector (Segment-compatible HTTP API → Kafka)",
-	cfg:     func() any { return &collectorConfig{Collector: collector.DefaultConfig(), Bus: bus.DefaultConfig()} },
-	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+	cfg: func() any {
+		return &collectorConfig{Collector: collector.DefaultConfig(), Bus: bus.DefaultConfig(), Meta: metastore.DefaultConfig(), Plan: plan.DefaultConfig()}
+	},
+	run: func(ctx context.Context, cfg any, _ []string, log *slog.Logger) error {
 		c := cfg.(*collectorConfig)
-		return collector.Run(ctx, c.Collector, c.Bus, log, newRegistry())
+		reg := newRegistry()
+		tracking, err := stack.OpenTracking(ctx, c.Meta, c.Plan, "", log, reg)
+		if err != nil {
+			return err
+		}
+		defer tracking.Close()
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error { return tracking.Watcher.Run(gctx) })
+		g.Go(func() error {
+			return collector.Run(gctx, c.Collector, c.Bus, log, reg, collector.WithPlanChecker(tracking.Checker()))
+		})
+		return g.Wait()
 	},
 }
 
@@ -56,11 +74,11 @@ type pipelineConfig struct {
 }
 
 var pipelineCommand = command{
-	summary: "run the events pipeline (Kafka → Beam → ClickHouse), continuously or -once",
+	summary: "run the events and bad-events pipelines (Kafka → Beam → ClickHouse), continuously or -once",
 	cfg: func() any {
 		return &pipelineConfig{Pipeline: pipelines.DefaultConfig(), Bus: bus.DefaultConfig(), Warehouse: warehouse.DefaultConfig()}
 	},
-	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+	run: func(ctx context.Context, cfg any, _ []string, log *slog.Logger) error {
 		c := cfg.(*pipelineConfig)
 		r, err := pipelines.NewRunner(c.Pipeline, c.Bus, c.Warehouse, log, newRegistry())
 		if err != nil {
@@ -75,11 +93,11 @@ var pipelineCommand = command{
 			if err != nil {
 				return err
 			}
-			if len(res.Ranges) == 0 {
+			if res.Idle() {
 				return nil
 			}
-			fmt.Fprintf(os.Stderr, "read %d, written %d, duplicates %d, dead letters %d, days refreshed %d in %s\n",
-				res.Read, res.Written, res.Duplicates, res.DeadLetters, res.Days, res.Duration)
+			fmt.Fprintf(os.Stderr, "events: read %d, written %d, duplicates %d, dead letters %d, days refreshed %d; bad events: read %d, written %d (%d undecodable); %s\n",
+				res.Read, res.Written, res.Duplicates, res.DeadLetters, res.Days, res.BadEvents.Read, res.BadEvents.Written, res.BadEvents.Undecodable, res.Duration)
 		}
 	},
 }
@@ -88,20 +106,31 @@ type apiConfig struct {
 	API        apiserver.Config
 	Dashboards dashboards.Config
 	Warehouse  warehouse.Config
+	Meta       metastore.Config
+	Plan       plan.Config
 }
 
 var apiCommand = command{
 	summary: "serve the HTTP API and the big-screen dashboards",
 	cfg: func() any {
-		return &apiConfig{API: apiserver.DefaultConfig(), Dashboards: dashboards.DefaultConfig(), Warehouse: warehouse.DefaultConfig()}
+		return &apiConfig{API: apiserver.DefaultConfig(), Dashboards: dashboards.DefaultConfig(), Warehouse: warehouse.DefaultConfig(),
+			Meta: metastore.DefaultConfig(), Plan: plan.DefaultConfig()}
 	},
-	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+	run: func(ctx context.Context, cfg any, _ []string, log *slog.Logger) error {
 		c := cfg.(*apiConfig)
 		dash, err := dashboards.New(c.Dashboards, log)
 		if err != nil {
 			return err
 		}
-		return apiserver.Run(ctx, c.API, c.Warehouse, log, newRegistry(), map[string]http.Handler{"/": dash})
+		reg := newRegistry()
+		tracking, err := stack.OpenTracking(ctx, c.Meta, c.Plan, "", log, reg)
+		if err != nil {
+			return err
+		}
+		defer tracking.Close()
+		planAPI := tracking.Handler(log)
+		return apiserver.Run(ctx, c.API, c.Warehouse, log, reg, map[string]http.Handler{
+			"/": dash, plan.APIPath: planAPI, plan.APIPath + "/": planAPI})
 	},
 }
 
@@ -114,7 +143,7 @@ type simulateConfig struct {
 var simulateCommand = command{
 	summary: "send simulated residents' app events through the collector",
 	cfg:     func() any { return &simulateConfig{Simulate: simulate.DefaultConfig(), History: true} },
-	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+	run: func(ctx context.Context, cfg any, _ []string, log *slog.Logger) error {
 		c := cfg.(*simulateConfig)
 		sim, err := simulate.New(c.Simulate, log)
 		if err != nil {
@@ -144,7 +173,7 @@ var migrateCommand = command{
 	cfg: func() any {
 		return &migrateConfig{Warehouse: warehouse.DefaultConfig(), City: apiserver.DefaultConfig().CityCode}
 	},
-	run: func(ctx context.Context, cfg any, log *slog.Logger) error {
+	run: func(ctx context.Context, cfg any, _ []string, log *slog.Logger) error {
 		c := cfg.(*migrateConfig)
 		applied, err := warehouse.Migrate(ctx, c.Warehouse, log)
 		if err != nil {

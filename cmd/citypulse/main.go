@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	_ "time/tzdata" // dates in the city's zone must not depend on the host's zone files
 
 	"github.com/citypulse/citypulse/internal/config"
 )
@@ -24,7 +25,7 @@ import (
 type command struct {
 	summary string
 	cfg     func() any
-	run     func(ctx context.Context, cfg any, log *slog.Logger) error
+	run     func(ctx context.Context, cfg any, args []string, log *slog.Logger) error
 }
 
 var commands = map[string]command{
@@ -34,6 +35,7 @@ var commands = map[string]command{
 	"api":       apiCommand,
 	"simulate":  simulateCommand,
 	"migrate":   migrateCommand,
+	"plan":      planCommand,
 }
 
 func main() {
@@ -75,7 +77,7 @@ func run(args []string, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := cmd.run(ctx, cfg, log); err != nil {
+	if err := cmd.run(ctx, cfg, fs.Args(), log); err != nil {
 		log.Error("citypulse "+name+" failed", "err", err)
 		return 1
 	}

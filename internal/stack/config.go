@@ -4,8 +4,10 @@ import (
 	"github.com/citypulse/citypulse/apiserver"
 	"github.com/citypulse/citypulse/dashboards"
 	"github.com/citypulse/citypulse/ingest/collector"
+	"github.com/citypulse/citypulse/ingest/plan"
 	"github.com/citypulse/citypulse/ingest/simulate"
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/internal/metastore"
 	"github.com/citypulse/citypulse/pipelines"
 	"github.com/citypulse/citypulse/warehouse"
 )
@@ -19,6 +21,11 @@ type Config struct {
 	Dashboards dashboards.Config
 	Pipeline   pipelines.Config
 	Simulate   simulate.Config
+	Meta       metastore.Config
+	Plan       plan.Config
+
+	// PlanFile, when set, is a tracking plan applied on start (a new version only when it changed).
+	PlanFile string `flag:"plan-file" help:"tracking plan YAML applied on start (empty: keep the stored plan)"`
 
 	// StateDir holds the stack's local state (the broker's data, markers of loaded history).
 	StateDir string `flag:"state-dir" help:"directory of the local stack's state"`
@@ -38,6 +45,8 @@ func DefaultConfig() Config {
 		Dashboards: dashboards.DefaultConfig(),
 		Pipeline:   pipelines.DefaultConfig(),
 		Simulate:   simulate.DefaultConfig(),
+		Meta:       metastore.DefaultConfig(),
+		Plan:       plan.DefaultConfig(),
 		StateDir:   "var",
 		History:    true,
 		Trickle:    true,

@@ -18,6 +18,7 @@ import (
 	"github.com/citypulse/citypulse/apiserver"
 	"github.com/citypulse/citypulse/dashboards"
 	"github.com/citypulse/citypulse/ingest/collector"
+	"github.com/citypulse/citypulse/ingest/plan"
 	"github.com/citypulse/citypulse/ingest/simulate"
 	"github.com/citypulse/citypulse/internal/bus"
 	"github.com/citypulse/citypulse/internal/httpserve"
@@ -53,7 +54,13 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	col, err := collector.New(cfg.Collector, producer, log, reg)
+	tracking, err := OpenTracking(ctx, cfg.Meta, cfg.Plan, cfg.PlanFile, log, reg)
+	if err != nil {
+		return err
+	}
+	defer tracking.Close()
+	fmt.Fprintf(out, "tracking plan: version %d enforced (metadata in %s)\n", tracking.Watcher.Version(), cfg.Meta.DSN)
+	col, err := collector.New(cfg.Collector, producer, log, reg, collector.WithPlanChecker(tracking.Checker()))
 	if err != nil {
 		return err
 	}
@@ -66,6 +73,9 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 		return err
 	}
 	if err := api.Handle("/", dash); err != nil {
+		return err
+	}
+	if err := tracking.Mount(api.Handle, log); err != nil {
 		return err
 	}
 	runner, err := pipelines.NewRunner(cfg.Pipeline, cfg.Bus, cfg.Warehouse, log, reg)
@@ -87,6 +97,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	g.Go(func() error { return httpserve.Serve(gctx, colLn, col.Handler(), "collector", log) })
 	g.Go(func() error { return httpserve.Serve(gctx, apiLn, api.Handler(), "api", log) })
 	g.Go(func() error { return runner.Run(gctx) })
+	g.Go(func() error { return tracking.Watcher.Run(gctx) })
 
 	apiURL := "http://" + apiLn.Addr().String()
 	collectorURL := "http://" + colLn.Addr().String()
@@ -94,6 +105,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	fmt.Fprintf(out, "  big screen   %s/dashboard\n", apiURL)
 	fmt.Fprintf(out, "  API          %s/api/v1/overview?region=%s\n", apiURL, cfg.API.CityCode)
 	fmt.Fprintf(out, "  metrics      %s/metrics\n", apiURL)
+	fmt.Fprintf(out, "  plan         %s%s   violations %s/api/v1/tracking/violations\n", apiURL, plan.APIPath, apiURL)
 	fmt.Fprintf(out, "  collector    %s/v1/batch  (write key %q)\n", collectorURL, cfg.Simulate.WriteKey)
 	fmt.Fprintf(out, "  ClickHouse   clickhouse-client --host %s --port %s --database %s\n", hostPort(cfg.Warehouse.Addr)[0], hostPort(cfg.Warehouse.Addr)[1], cfg.Warehouse.Database)
 	fmt.Fprintf(out, "Press Ctrl-C to stop.\n\n")

@@ -47,6 +47,8 @@ func TestUpTwice(t *testing.T) {
 	cfg.Warehouse = whCfg
 	cfg.StateDir = state
 	cfg.Bus.DataDir = state + "/kafka"
+	cfg.Meta.DSN = "sqlite:" + state + "/citypulse.db"
+	cfg.PlanFile = "../../ingest/plan/testdata/plan.yaml" // the simulated app follows the example plan
 	cfg.Bus.Brokers = []string{"127.0.0.1:0"}
 	cfg.Collector.Listen = "127.0.0.1:0"
 	cfg.API.Listen = "127.0.0.1:0"
@@ -65,6 +67,9 @@ func TestUpTwice(t *testing.T) {
 	m := regexp.MustCompile(`history: (\d+) events sent, (\d+) accepted, 0 rejected`).FindStringSubmatch(first)
 	if m == nil || m[1] != m[2] {
 		t.Fatalf("first run did not load the history cleanly:\n%s", first)
+	}
+	if !strings.Contains(first, "tracking plan: version 1 enforced") {
+		t.Fatalf("first run did not enforce the example plan:\n%s", first)
 	}
 	if !strings.Contains(first, "CityPulse stopped.") {
 		t.Fatalf("first run did not stop cleanly:\n%s", first)
