@@ -34,12 +34,12 @@ func TestBadEventsToWarehouse(t *testing.T) {
 	if a := s.post(bad); len(a.Rejected) != 1 { // a client retrying the same bad event
 		t.Fatalf("resend answer %+v", a)
 	}
-	produce(t, s.busCfg,
+	produce(t, s.Bus,
 		&kgo.Record{Topic: bus.DLQTopic, Value: []byte("not a dead letter \xff")},
 		&kgo.Record{Topic: bus.EventsTopic, Value: []byte(`{"type":"track","event":"no_id","source":"citypulse-app"}`)},
 	)
 
-	res := s.runOnce()
+	res := s.RunOnce()
 	if res.Written != 1 || res.DeadLetters != 1 {
 		t.Fatalf("events run %+v, want 1 written and 1 dead letter (the event without messageId)", res)
 	}
@@ -47,7 +47,7 @@ func TestBadEventsToWarehouse(t *testing.T) {
 	if b := res.BadEvents; b.Read != 5 || b.Written != 5 || b.Undecodable != 1 || len(b.Ranges) == 0 {
 		t.Fatalf("bad-events run %+v, want 5 read and written, 1 undecodable", b)
 	}
-	if n := s.count("SELECT count() FROM ods_bad_events FINAL"); n != 4 {
+	if n := s.Count("SELECT count() FROM ods_bad_events FINAL"); n != 4 {
 		t.Fatalf("ods_bad_events FINAL has %d rows, want 4 (bad-1 twice counts once)", n)
 	}
 	got := readBad(t, s)
@@ -86,7 +86,7 @@ func TestBadEventsToWarehouse(t *testing.T) {
 
 	// event_date is received_at's date in the city's zone; received_at is the collector's clock.
 	var day, at time.Time
-	if err := s.conn.QueryRow(context.Background(), "SELECT event_date, received_at FROM ods_bad_events FINAL WHERE message_id = 'bad-1'").Scan(&day, &at); err != nil {
+	if err := s.Conn.QueryRow(context.Background(), "SELECT event_date, received_at FROM ods_bad_events FINAL WHERE message_id = 'bad-1'").Scan(&day, &at); err != nil {
 		t.Fatal(err)
 	}
 	sh, _ := time.LoadLocation("Asia/Shanghai")
@@ -95,12 +95,12 @@ func TestBadEventsToWarehouse(t *testing.T) {
 	}
 
 	// Nothing left to read; then a second runner with a fresh DLQ group re-reads all of it.
-	if res := s.runOnce(); !res.Idle() {
+	if res := s.RunOnce(); !res.Idle() {
 		t.Fatalf("second turn %+v, want idle", res)
 	}
 	cfg := pipelines.DefaultConfig()
 	cfg.DLQGroup = "reread"
-	again, err := pipelines.NewRunner(cfg, s.busCfg, s.whCfg, s.log, nil)
+	again, err := pipelines.NewRunner(cfg, s.Bus, s.Warehouse, s.Log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,14 +114,14 @@ func TestBadEventsToWarehouse(t *testing.T) {
 	if len(res2.Ranges) != 0 || res2.BadEvents.Read != 5 {
 		t.Fatalf("re-read turn %+v, want no events and the 5 dead letters again", res2)
 	}
-	if n := s.count("SELECT count() FROM ods_bad_events FINAL"); n != 4 {
+	if n := s.Count("SELECT count() FROM ods_bad_events FINAL"); n != 4 {
 		t.Fatalf("after a re-read ods_bad_events FINAL has %d rows, want still 4", n)
 	}
 }
 
 func readBad(t *testing.T, s *stack) map[string]badRow {
 	t.Helper()
-	rows, err := s.conn.Query(context.Background(),
+	rows, err := s.Conn.Query(context.Background(),
 		"SELECT source, message_id, event, code, rule, field, reason, raw FROM ods_bad_events FINAL ORDER BY code")
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func readBad(t *testing.T, s *stack) map[string]badRow {
 func (s *stack) raw(t *testing.T, code string) string {
 	t.Helper()
 	var raw string
-	if err := s.conn.QueryRow(context.Background(), "SELECT any(raw) FROM ods_bad_events FINAL WHERE code = ?", code).Scan(&raw); err != nil {
+	if err := s.Conn.QueryRow(context.Background(), "SELECT any(raw) FROM ods_bad_events FINAL WHERE code = ?", code).Scan(&raw); err != nil {
 		t.Fatal(err)
 	}
 	return raw
@@ -172,7 +172,7 @@ func produce(t *testing.T, cfg bus.Config, recs ...*kgo.Record) {
 func TestBadEventsFailureIsolated(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
-	if err := s.conn.Exec(ctx, "DROP TABLE ods_bad_events"); err != nil {
+	if err := s.Conn.Exec(ctx, "DROP TABLE ods_bad_events"); err != nil {
 		t.Fatal(err)
 	}
 	ts := time.Now().Add(-time.Hour).Truncate(time.Second)
@@ -180,7 +180,7 @@ func TestBadEventsFailureIsolated(t *testing.T) {
 
 	tctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	res, err := s.runner.RunOnce(tctx)
+	res, err := s.Runner.RunOnce(tctx)
 	if err == nil || !strings.Contains(err.Error(), pipelines.PipelineBadEvents) {
 		t.Fatalf("turn without ods_bad_events: err %v, want the bad-events pipeline's failure", err)
 	}
@@ -196,17 +196,17 @@ func TestBadEventsFailureIsolated(t *testing.T) {
 		if m.Version != 2 {
 			continue
 		}
-		for _, stmt := range m.Statements(s.whCfg.Database) {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+		for _, stmt := range m.Statements(s.Warehouse.Database) {
+			if err := s.Conn.Exec(ctx, stmt); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	res = s.runOnce()
+	res = s.RunOnce()
 	if len(res.Ranges) != 0 || res.BadEvents.Read != 1 || res.BadEvents.Written != 1 {
 		t.Fatalf("turn after the table is back: %+v, want only the dead letter", res)
 	}
-	if n := s.count("SELECT count() FROM ods_bad_events FINAL WHERE message_id = 'bad-1'"); n != 1 {
+	if n := s.Count("SELECT count() FROM ods_bad_events FINAL WHERE message_id = 'bad-1'"); n != 1 {
 		t.Fatalf("bad-1 stored %d times, want once", n)
 	}
 }

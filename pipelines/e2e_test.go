@@ -4,24 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/citypulse/citypulse/ingest/collector"
 	"github.com/citypulse/citypulse/ingest/event"
 	"github.com/citypulse/citypulse/internal/bus"
-	"github.com/citypulse/citypulse/internal/testenv"
-	"github.com/citypulse/citypulse/pipelines"
-	"github.com/citypulse/citypulse/warehouse"
+	"github.com/citypulse/citypulse/internal/testenv/stacktest"
 )
 
 func TestMain(m *testing.M) {
@@ -29,66 +22,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// stack is a collector on a real embedded broker (with a data directory) and a real ClickHouse.
+// stack is the real data path (internal/testenv/stacktest) with this package's helpers.
 type stack struct {
-	t      *testing.T
-	log    *slog.Logger
-	busCfg bus.Config
-	whCfg  warehouse.Config
-	emb    *bus.Embedded
-	prod   *kgo.Client
-	srv    *httptest.Server
-	conn   driver.Conn
-	runner *pipelines.Runner
+	*stacktest.Stack
+	t *testing.T
 }
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{t: t, log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	whCfg, conn := testenv.Warehouse(t)
-	s.whCfg, s.conn = whCfg, conn
-	s.busCfg = bus.DefaultConfig()
-	s.busCfg.Brokers = []string{"127.0.0.1:0"}
-	s.busCfg.DataDir = t.TempDir()
-	s.startBroker()
-	s.startCollector()
-	runner, err := pipelines.NewRunner(pipelines.DefaultConfig(), s.busCfg, whCfg, s.log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.runner = runner
-	t.Cleanup(func() {
-		runner.Close()
-		s.stopCollector()
-		s.emb.Close()
-	})
-	return s
-}
-
-func (s *stack) startBroker() {
-	emb, err := bus.StartEmbedded(s.busCfg, s.log)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.emb = emb
-	s.busCfg.Brokers = emb.Addrs() // a restart reuses the port
-}
-
-func (s *stack) startCollector() {
-	prod, err := bus.NewClient(s.busCfg, collector.ProducerOpts()...)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	col, err := collector.New(collector.DefaultConfig(), prod, s.log, nil)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.prod, s.srv = prod, httptest.NewServer(col.Handler())
-}
-
-func (s *stack) stopCollector() {
-	s.srv.Close()
-	s.prod.Close()
+	return &stack{Stack: stacktest.Start(t, stacktest.Options{}), t: t}
 }
 
 type answer struct {
@@ -99,8 +41,8 @@ type answer struct {
 func (s *stack) post(events ...map[string]any) answer {
 	s.t.Helper()
 	body, _ := json.Marshal(map[string]any{"batch": events})
-	req, _ := http.NewRequest(http.MethodPost, s.srv.URL+"/v1/batch", bytes.NewReader(body))
-	req.SetBasicAuth("citypulse-dev-key", "")
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/batch", bytes.NewReader(body))
+	req.SetBasicAuth(stacktest.WriteKey, "")
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -112,26 +54,6 @@ func (s *stack) post(events ...map[string]any) answer {
 		s.t.Fatalf("collector answered %d (%v)", resp.StatusCode, err)
 	}
 	return a
-}
-
-func (s *stack) runOnce() pipelines.Result {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	res, err := s.runner.RunOnce(ctx)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return res
-}
-
-func (s *stack) count(query string, args ...any) uint64 {
-	s.t.Helper()
-	var n uint64
-	if err := s.conn.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
-		s.t.Fatalf("%s: %v", query, err)
-	}
-	return n
 }
 
 func ev(id, typ, user, region string, service int, ts time.Time) map[string]any {
@@ -166,24 +88,21 @@ func TestCollectorToWarehouse(t *testing.T) {
 	}
 
 	// Everything acknowledged survives a broker restart.
-	s.stopCollector()
-	s.emb.Close()
-	s.startBroker()
-	s.startCollector()
+	s.RestartBroker()
 
-	res := s.runOnce()
+	res := s.RunOnce()
 	if res.Read != 4 || res.Written != 3 || res.Duplicates != 1 || res.DeadLetters != 0 || res.Days < 1 {
 		t.Fatalf("first run %+v, want 4 read, 3 written, 1 duplicate", res)
 	}
-	if n := s.count("SELECT count() FROM dwd_events FINAL"); n != 3 {
+	if n := s.Count("SELECT count() FROM dwd_events FINAL"); n != 3 {
 		t.Fatalf("dwd_events has %d rows, want 3", n)
 	}
-	if n := s.count("SELECT count() FROM dwd_events WHERE message_id = 'm1'"); n != 1 {
+	if n := s.Count("SELECT count() FROM dwd_events WHERE message_id = 'm1'"); n != 1 {
 		t.Fatalf("m1 stored %d times, want once", n)
 	}
 	var region, evName, app string
 	var service uint32
-	if err := s.conn.QueryRow(context.Background(), "SELECT region_code, service_id, event, app FROM dwd_events WHERE message_id = 'm2'").Scan(&region, &service, &evName, &app); err != nil {
+	if err := s.Conn.QueryRow(context.Background(), "SELECT region_code, service_id, event, app FROM dwd_events WHERE message_id = 'm2'").Scan(&region, &service, &evName, &app); err != nil {
 		t.Fatal(err)
 	}
 	if region != "510105001001" || service != 7 || evName != "service_open" || app != "市民云" {
@@ -192,21 +111,21 @@ func TestCollectorToWarehouse(t *testing.T) {
 	checkDaily(t, s)
 
 	// The rejected event is in the dead-letter topic with its reason.
-	dl := readDLQ(t, s.busCfg)
+	dl := stacktest.DecodeTopic[event.DeadLetter](s.Stack, bus.DLQTopic)
 	if len(dl) != 1 || dl[0].Field != "context.region_code" || dl[0].Reason == "" || !strings.Contains(string(dl[0].Raw), "bad-1") {
 		t.Fatalf("dead letters %+v, want bad-1 with its reason", dl)
 	}
 
 	// Progress is committed: a second run reads nothing.
-	if res := s.runOnce(); len(res.Ranges) != 0 {
+	if res := s.RunOnce(); len(res.Ranges) != 0 {
 		t.Fatalf("second run read %+v, want nothing", res)
 	}
 	// A duplicate arriving in a later run is stored once and does not inflate the aggregate.
 	s.post(ev("m3", "screen", "anon-1", "510104017001", 12, ts.Add(2*time.Minute)))
-	if res := s.runOnce(); res.Read != 1 {
+	if res := s.RunOnce(); res.Read != 1 {
 		t.Fatalf("third run %+v, want 1 read", res)
 	}
-	if n := s.count("SELECT count() FROM dwd_events FINAL"); n != 3 {
+	if n := s.Count("SELECT count() FROM dwd_events FINAL"); n != 3 {
 		t.Fatalf("after a late duplicate dwd_events FINAL has %d rows, want 3", n)
 	}
 	checkDaily(t, s)
@@ -215,51 +134,14 @@ func TestCollectorToWarehouse(t *testing.T) {
 func checkDaily(t *testing.T, s *stack) {
 	t.Helper()
 	var pv, events, users uint64
-	if err := s.conn.QueryRow(context.Background(),
+	if err := s.Conn.QueryRow(context.Background(),
 		"SELECT sum(page_views), sum(events), uniqCombinedMerge(users) FROM dws_region_service_daily FINAL WHERE region_code LIKE '5101%'").Scan(&pv, &events, &users); err != nil {
 		t.Fatal(err)
 	}
 	if pv != 2 || events != 3 || users != 2 {
 		t.Fatalf("daily aggregate: %d page views, %d events, %d users; want 2, 3, 2", pv, events, users)
 	}
-	if n := s.count("SELECT toUInt64(uniqCombinedMerge(users)) FROM dws_region_service_daily FINAL WHERE region_code LIKE '510104%'"); n != 1 {
+	if n := s.Count("SELECT toUInt64(uniqCombinedMerge(users)) FROM dws_region_service_daily FINAL WHERE region_code LIKE '510104%'"); n != 1 {
 		t.Fatalf("district 510104 has %d users, want 1", n)
 	}
-}
-
-func readDLQ(t *testing.T, cfg bus.Config) []event.DeadLetter {
-	t.Helper()
-	cl, err := bus.NewClient(cfg, kgo.ConsumeTopics(bus.DLQTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var out []event.DeadLetter
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		// Poll until something arrived, then once more briefly for stragglers.
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		f := cl.PollFetches(ctx)
-		cancel()
-		n := 0
-		f.EachRecord(func(r *kgo.Record) {
-			var d event.DeadLetter
-			if err := json.Unmarshal(r.Value, &d); err != nil {
-				t.Errorf("dead letter is not JSON: %s", r.Value)
-			}
-			out = append(out, d)
-			n++
-		})
-		if n == 0 && len(out) > 0 {
-			break
-		}
-	}
-	return out
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

@@ -2,32 +2,24 @@ package js_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
-	"github.com/citypulse/citypulse/ingest/collector"
-	"github.com/citypulse/citypulse/internal/bus"
-	"github.com/citypulse/citypulse/internal/testenv"
-	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/internal/testenv/stacktest"
 )
 
 func TestMain(m *testing.M) {
@@ -52,79 +44,20 @@ func distFile(t testing.TB, name string) string {
 	return path
 }
 
-// stack is the real collector (behind a gate) on the embedded broker, and the events pipeline
-// into a fresh ClickHouse database.
+// stack is the real data path (internal/testenv/stacktest) with a gate in front of the
+// collector that can take it offline or refuse requests.
 type stack struct {
-	conn   driver.Conn
-	runner *pipelines.Runner
-	gate   *gate
-	srv    *httptest.Server
+	*stacktest.Stack
+	gate *gate
 }
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	whCfg, conn := testenv.Warehouse(t)
-	busCfg := bus.DefaultConfig()
-	busCfg.Brokers = []string{"127.0.0.1:0"}
-	busCfg.DataDir = t.TempDir()
-	emb, err := bus.StartEmbedded(busCfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	busCfg.Brokers = emb.Addrs()
-	prod, err := bus.NewClient(busCfg, collector.ProducerOpts()...)
-	if err != nil {
-		emb.Close()
-		t.Fatal(err)
-	}
-	col, err := collector.New(collector.DefaultConfig(), prod, log, nil)
-	if err != nil {
-		prod.Close()
-		emb.Close()
-		t.Fatal(err)
-	}
-	g := &gate{next: col.Handler()}
-	s := &stack{conn: conn, gate: g, srv: httptest.NewServer(g)}
-	runner, err := pipelines.NewRunner(pipelines.DefaultConfig(), busCfg, whCfg, log, nil)
-	if err != nil {
-		s.srv.Close()
-		prod.Close()
-		emb.Close()
-		t.Fatal(err)
-	}
-	s.runner = runner
-	t.Cleanup(func() {
-		runner.Close()
-		s.srv.Close()
-		prod.Close()
-		emb.Close()
-	})
-	return s
+	var g *gate
+	st := stacktest.Start(t, stacktest.Options{Wrap: func(h http.Handler) http.Handler { g = &gate{next: h}; return g }})
+	return &stack{Stack: st, gate: g}
 }
 
-func (s *stack) runOnce(t *testing.T) pipelines.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	res, err := s.runner.RunOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
-// count runs a query returning one number.
-func (s *stack) count(t *testing.T, query string, args ...any) uint64 {
-	t.Helper()
-	var n uint64
-	if err := s.conn.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
-}
-
-// request is one POST /v1/batch the collector received, as the browser sent it.
 type request struct {
 	Beacon   bool             // no Authorization header, write key in the body: sendBeacon
 	SentAt   string           // the batch's sentAt
@@ -342,11 +275,4 @@ var siteCount atomic.Int32
 // url is the page at path (with its query) on the site.
 func (s *site) url(path string) string {
 	return s.URL + path
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

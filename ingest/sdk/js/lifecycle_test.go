@@ -22,12 +22,12 @@ func fast(extra map[string]any) map[string]any {
 // offlineThenOnline: events tracked offline wait in the capped queue (the oldest dropped and
 // counted) and go out when the browser is back online.
 func offlineThenOnline(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
-	site := newSite(t, pageOpts{Endpoint: s.srv.URL, Options: fast(map[string]any{"maxQueue": 6})})
+	site := newSite(t, pageOpts{Endpoint: s.URL, Options: fast(map[string]any{"maxQueue": 6})})
 	open(t, tab, site.url("/offline"))
 	anon := eval[string](t, tab, `citypulse.anonymousId()`)
 	waitDelivered(t, s.gate, anon, "page")
 
-	setOffline(t, tab, s.srv.URL, true)
+	setOffline(t, tab, s.URL, true)
 	if eval[bool](t, tab, `navigator.onLine`) {
 		t.Fatal("navigator.onLine is still true")
 	}
@@ -40,7 +40,7 @@ func offlineThenOnline(t *testing.T, s *stack, tab context.Context) func(*testin
 		t.Fatalf("the collector got %v while offline", got)
 	}
 
-	setOffline(t, tab, s.srv.URL, false)
+	setOffline(t, tab, s.URL, false)
 	waitDelivered(t, s.gate, anon, "o3", "o4", "o5", "o6", "o7", "o8")
 	if got, want := names(s.gate.delivered(anon)), []string{"page", "o3", "o4", "o5", "o6", "o7", "o8"}; !slices.Equal(got, want) {
 		t.Errorf("delivered %v, want %v (o1, o2 dropped by the cap)", got, want)
@@ -60,7 +60,7 @@ func offlineThenOnline(t *testing.T, s *stack, tab context.Context) func(*testin
 // (no beacon into the void), adopts the queue a closed tab left, and all is sent once the
 // collector is back.
 func reloadQueued(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
-	site := newSite(t, pageOpts{Endpoint: s.srv.URL, Options: fast(nil)})
+	site := newSite(t, pageOpts{Endpoint: s.URL, Options: fast(nil)})
 	s.gate.setDown(true)
 	defer s.gate.setDown(false)
 	open(t, tab, site.url("/queued"))
@@ -113,7 +113,7 @@ func reloadQueued(t *testing.T, s *stack, tab context.Context) func(*testing.T) 
 // beaconOnHide: what is queued when the page goes away leaves by navigator.sendBeacon, with the
 // write key in the body.
 func beaconOnHide(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
-	site := newSite(t, pageOpts{Endpoint: s.srv.URL, Options: map[string]any{"flushInterval": 600000, "flushAt": 100}})
+	site := newSite(t, pageOpts{Endpoint: s.URL, Options: map[string]any{"flushInterval": 600000, "flushAt": 100}})
 	open(t, tab, site.url("/leave"))
 	anon := eval[string](t, tab, `citypulse.anonymousId()`)
 	run(t, tab, `citypulse.track('leaving', {reason: 'done'})`)
@@ -138,7 +138,7 @@ func beaconOnHide(t *testing.T, s *stack, tab context.Context) func(*testing.T) 
 // consentOff: setConsent(false) clears the queue and stops collection, across reloads, until
 // setConsent(true).
 func consentOff(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
-	site := newSite(t, pageOpts{Endpoint: s.srv.URL, Options: fast(nil)})
+	site := newSite(t, pageOpts{Endpoint: s.URL, Options: fast(nil)})
 	open(t, tab, site.url("/consent"))
 	anon := eval[string](t, tab, `citypulse.anonymousId()`)
 	waitDelivered(t, s.gate, anon, "page")
@@ -165,7 +165,7 @@ func consentOff(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
 	}
 
 	// A page that asks first: nothing, not even the page view, until consent is given.
-	asks := newSite(t, pageOpts{Endpoint: s.srv.URL, Options: fast(map[string]any{"requireConsent": true})})
+	asks := newSite(t, pageOpts{Endpoint: s.URL, Options: fast(map[string]any{"requireConsent": true})})
 	open(t, tab, asks.url("/asks"))
 	asked := eval[string](t, tab, `citypulse.anonymousId()`)
 	if st := stats(t, tab); st.Queued != 0 {
@@ -189,7 +189,7 @@ func consentOff(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
 // retries: 503 and 429 (with Retry-After) are retried until accepted; a refused write key (401)
 // is dropped after one try.
 func retries(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
-	site := newSite(t, pageOpts{Endpoint: s.srv.URL, Options: fast(nil)})
+	site := newSite(t, pageOpts{Endpoint: s.URL, Options: fast(nil)})
 	s.gate.failNext(http.StatusServiceUnavailable, http.StatusTooManyRequests)
 	open(t, tab, site.url("/retry"))
 	anon := eval[string](t, tab, `citypulse.anonymousId()`)
@@ -202,7 +202,7 @@ func retries(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
 		t.Errorf("answers %v, want 503, 429, 200", statuses)
 	}
 
-	bad := newSite(t, pageOpts{Endpoint: s.srv.URL, Key: "not-a-key", Options: fast(nil)})
+	bad := newSite(t, pageOpts{Endpoint: s.URL, Key: "not-a-key", Options: fast(nil)})
 	open(t, tab, bad.url("/bad-key"))
 	badAnon := eval[string](t, tab, `citypulse.anonymousId()`)
 	st := waitStats(t, tab, "the refused batch dropped", func(st sdkStats) bool { return st.Dropped > 0 && st.Queued == 0 })

@@ -46,7 +46,7 @@ func TestBrowserSDK(t *testing.T) {
 			checks = append(checks, check{sc.name, rows})
 		}
 	}
-	res := s.runOnce(t)
+	res := s.RunOnce()
 	t.Logf("pipeline: %d read, %d written, %d duplicates, %d dead letters", res.Read, res.Written, res.Duplicates, res.DeadLetters)
 	for _, c := range checks {
 		t.Run("rows/"+c.name, c.rows)
@@ -56,11 +56,11 @@ func TestBrowserSDK(t *testing.T) {
 // rows counts the distinct events of the anonymous id in dwd_events that match cond.
 func (s *stack) rows(t *testing.T, anon, cond string, args ...any) uint64 {
 	t.Helper()
-	return s.count(t, "SELECT uniqExact(message_id) FROM dwd_events FINAL WHERE anonymous_id = ? AND ("+cond+")", append([]any{anon}, args...)...)
+	return s.Count("SELECT uniqExact(message_id) FROM dwd_events FINAL WHERE anonymous_id = ? AND ("+cond+")", append([]any{anon}, args...)...)
 }
 
 func pageViews(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
-	site := newSite(t, pageOpts{Endpoint: s.srv.URL, Options: map[string]any{
+	site := newSite(t, pageOpts{Endpoint: s.URL, Options: map[string]any{
 		"app": map[string]any{"name": "市民云", "version": "5.2.0"}, "regionCode": "510104017001", "flushInterval": 100}})
 	first := site.url("/app/home?utm_source=wechat&utm_medium=social&utm_campaign=spring")
 	open(t, tab, first)
@@ -134,7 +134,7 @@ func pageViews(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
 		if n := s.rows(t, anon, "type = 'page' AND region_code = '510104017001' AND app = '市民云'"); n != 6 {
 			t.Errorf("%d page rows with region and app, want 6", n)
 		}
-		if n := s.count(t, "SELECT uniqExact(session_id) FROM dwd_events FINAL WHERE anonymous_id = ? AND session_id != ''", anon); n != 2 {
+		if n := s.Count("SELECT uniqExact(session_id) FROM dwd_events FINAL WHERE anonymous_id = ? AND session_id != ''", anon); n != 2 {
 			t.Errorf("%d sessions, want 2", n)
 		}
 		if n := s.rows(t, anon, "event = 'marker'"); n != 1 {
@@ -144,7 +144,7 @@ func pageViews(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
 }
 
 func esmBuild(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
-	site := newSite(t, pageOpts{Endpoint: s.srv.URL, ESM: true, Options: map[string]any{"flushInterval": 100, "autoPage": false}})
+	site := newSite(t, pageOpts{Endpoint: s.URL, ESM: true, Options: map[string]any{"flushInterval": 100, "autoPage": false}})
 	open(t, tab, site.url("/esm"))
 	anon := eval[string](t, tab, `citypulse.anonymousId()`)
 	run(t, tab, `citypulse.track('esm_loaded', {build: 'esm'}); citypulse.flush()`)
@@ -160,7 +160,7 @@ func esmBuild(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
 }
 
 func clickCapture(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
-	site := newSite(t, pageOpts{Endpoint: s.srv.URL, Options: map[string]any{"flushInterval": 100, "regionCode": "510105001001"}})
+	site := newSite(t, pageOpts{Endpoint: s.URL, Options: map[string]any{"flushInterval": 100, "regionCode": "510105001001"}})
 	open(t, tab, site.url("/services"))
 	anon := eval[string](t, tab, `citypulse.anonymousId()`)
 	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#apply-label")), chromedp.Click(chromedp.CSS("#untracked"))); err != nil {
@@ -184,7 +184,7 @@ func clickCapture(t *testing.T, s *stack, tab context.Context) func(*testing.T) 
 
 func identifyStitching(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
 	const user = "user-42"
-	site := newSite(t, pageOpts{Endpoint: s.srv.URL, Options: map[string]any{"flushInterval": 100}})
+	site := newSite(t, pageOpts{Endpoint: s.URL, Options: map[string]any{"flushInterval": 100}})
 	open(t, tab, site.url("/login"))
 	anon := eval[string](t, tab, `citypulse.anonymousId()`)
 	run(t, tab, `citypulse.track('browse')`)
@@ -235,7 +235,7 @@ func identifyStitching(t *testing.T, s *stack, tab context.Context) func(*testin
 			t.Errorf("%d rows of %s after login, want identify and after_login", n, user)
 		}
 		// The alias row joins the anonymous history to the user.
-		if n := s.count(t, "SELECT uniqExact(message_id) FROM dwd_events FINAL WHERE type = 'alias' AND user_id = ? AND anonymous_id = ?", user, anon); n != 1 {
+		if n := s.Count("SELECT uniqExact(message_id) FROM dwd_events FINAL WHERE type = 'alias' AND user_id = ? AND anonymous_id = ?", user, anon); n != 1 {
 			t.Errorf("%d alias rows joining %s to %s in dwd_events, want 1", n, anon, user)
 		}
 	}

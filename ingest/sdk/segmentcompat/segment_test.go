@@ -2,26 +2,20 @@ package segmentcompat_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	segment "github.com/segmentio/analytics-go/v3"
-	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/citypulse/citypulse/ingest/collector"
 	"github.com/citypulse/citypulse/ingest/event"
 	"github.com/citypulse/citypulse/internal/bus"
-	"github.com/citypulse/citypulse/internal/testenv"
-	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/internal/testenv/stacktest"
 )
 
 func TestMain(m *testing.M) {
@@ -70,7 +64,7 @@ func TestSegmentGoSDK(t *testing.T) {
 	s := newStack(t)
 	var cb callback
 	client, err := segment.NewWithConfig("citypulse-dev-key", segment.Config{
-		Endpoint:  s.url,
+		Endpoint:  s.URL,
 		Interval:  50 * time.Millisecond,
 		BatchSize: 100,
 		Callback:  &cb,
@@ -110,8 +104,12 @@ func TestSegmentGoSDK(t *testing.T) {
 		t.Fatalf("segment client: %d succeeded, failures %v; want %d successes", len(cb.ok), cb.failed, len(msgs))
 	}
 
-	if res := s.runOnce(); res.Read != int64(len(msgs)) {
-		t.Fatalf("pipeline %+v, want %d read", res, len(msgs))
+	if res := s.RunOnce(); res.Read != int64(len(msgs)) || res.Written != int64(len(msgs)) || res.DeadLetters != 0 {
+		t.Fatalf("pipeline %+v, want %d read and written, no dead letters", res, len(msgs))
+	}
+	// The alias joins the anonymous history to the user in dwd_events.
+	if n := s.Count("SELECT count() FROM dwd_events FINAL WHERE message_id = 'seg-a' AND type = 'alias' AND user_id = 'user-1' AND anonymous_id = 'anon-1'"); n != 1 {
+		t.Errorf("%d alias rows joining anon-1 to user-1, want 1", n)
 	}
 	type row struct {
 		Type, Event, UserID, AnonymousID, RegionCode string
@@ -128,7 +126,7 @@ func TestSegmentGoSDK(t *testing.T) {
 	for id, w := range want {
 		var got row
 		var et time.Time
-		err := s.conn.QueryRow(context.Background(), `SELECT type, event, user_id, anonymous_id, region_code, service_id,
+		err := s.Conn.QueryRow(context.Background(), `SELECT type, event, user_id, anonymous_id, region_code, service_id,
 			session_id, app, os, device, event_time FROM dwd_events FINAL WHERE message_id = ?`, id).
 			Scan(&got.Type, &got.Event, &got.UserID, &got.AnonymousID, &got.RegionCode, &got.ServiceID,
 				&got.SessionID, &got.App, &got.OS, &got.Device, &et)
@@ -142,12 +140,12 @@ func TestSegmentGoSDK(t *testing.T) {
 		}
 	}
 	var props string
-	if err := s.conn.QueryRow(context.Background(), "SELECT properties FROM dwd_events WHERE message_id = 'seg-p'").Scan(&props); err != nil || !strings.Contains(props, `"url":"https://h5.example.gov/guide"`) {
+	if err := s.Conn.QueryRow(context.Background(), "SELECT properties FROM dwd_events WHERE message_id = 'seg-p'").Scan(&props); err != nil || !strings.Contains(props, `"url":"https://h5.example.gov/guide"`) {
 		t.Errorf("seg-p properties %s (%v), want the url", props, err)
 	}
 
 	// The collector kept what dwd_events has no column for: the traits and the library, and the
-	// alias with its previousId (identity stitching reads it from the events topic).
+	// alias with its previousId.
 	byID := map[string]event.Event{}
 	for _, e := range s.events() {
 		byID[e.MessageID] = e
@@ -161,83 +159,19 @@ func TestSegmentGoSDK(t *testing.T) {
 }
 
 // stack is the collector on the embedded broker, the events pipeline and a ClickHouse
-// database of the test's own.
+// database of the test's own (internal/testenv/stacktest).
 type stack struct {
-	t      *testing.T
-	url    string
-	bus    bus.Config
-	conn   driver.Conn
-	runner *pipelines.Runner
+	*stacktest.Stack
+	t *testing.T
 }
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	whCfg, conn := testenv.Warehouse(t)
-	busCfg := bus.DefaultConfig()
-	busCfg.Brokers = []string{"127.0.0.1:0"}
-	busCfg.DataDir = t.TempDir()
-	emb, err := bus.StartEmbedded(busCfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emb.Close)
-	busCfg.Brokers = emb.Addrs()
-	prod, err := bus.NewClient(busCfg, collector.ProducerOpts()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(prod.Close)
-	col, err := collector.New(collector.DefaultConfig(), prod, log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(col.Handler())
-	t.Cleanup(srv.Close)
-	runner, err := pipelines.NewRunner(pipelines.DefaultConfig(), busCfg, whCfg, log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(runner.Close)
-	return &stack{t: t, url: srv.URL, bus: busCfg, conn: conn, runner: runner}
-}
-
-func (s *stack) runOnce() pipelines.Result {
-	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	res, err := s.runner.RunOnce(ctx)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return res
+	return &stack{Stack: stacktest.Start(t, stacktest.Options{}), t: t}
 }
 
 // events reads the events topic from the start: the canonical events the collector wrote.
 func (s *stack) events() []event.Event {
 	s.t.Helper()
-	cl, err := bus.NewClient(s.bus, kgo.ConsumeTopics(bus.EventsTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer cl.Close()
-	var out []event.Event
-	for range 20 { // until a poll brings nothing more after something came
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		f := cl.PollFetches(ctx)
-		cancel()
-		n := 0
-		f.EachRecord(func(r *kgo.Record) {
-			var e event.Event
-			if err := json.Unmarshal(r.Value, &e); err != nil {
-				s.t.Errorf("event is not JSON: %s", r.Value)
-			}
-			out = append(out, e)
-			n++
-		})
-		if n == 0 && len(out) > 0 {
-			break
-		}
-	}
-	return out
+	return stacktest.DecodeTopic[event.Event](s.Stack, bus.EventsTopic)
 }

@@ -28,7 +28,7 @@ func (s *stack) row(messageID string) (row, bool) {
 	s.t.Helper()
 	var r row
 	var et time.Time
-	err := s.conn.QueryRow(context.Background(), `SELECT type, event, user_id, anonymous_id, region_code, service_id,
+	err := s.Conn.QueryRow(context.Background(), `SELECT type, event, user_id, anonymous_id, region_code, service_id,
 		session_id, app, os, device, source, properties, event_time FROM dwd_events FINAL WHERE message_id = ?`, messageID).
 		Scan(&r.Type, &r.Event, &r.UserID, &r.AnonymousID, &r.RegionCode, &r.ServiceID,
 			&r.SessionID, &r.App, &r.OS, &r.Device, &r.Source, &r.Properties, &et)
@@ -46,7 +46,7 @@ func (s *stack) row(messageID string) (row, bool) {
 // pipeline, and reads the rows back; nothing is sent before Close, which must flush it all.
 func TestDeliveryToWarehouse(t *testing.T) {
 	s := newStack(t, nil)
-	c, err := analytics.New(writeKey, s.url,
+	c, err := analytics.New(writeKey, s.URL,
 		analytics.WithFlushInterval(time.Hour), analytics.WithBatchSize(1000), // only Close sends
 		analytics.WithDefaultContext(analytics.Context{App: analytics.App{Name: "市民云-服务端"}, Device: analytics.Device{Type: "server"}}),
 		analytics.WithLogger(quietLog))
@@ -79,7 +79,7 @@ func TestDeliveryToWarehouse(t *testing.T) {
 		t.Fatalf("after Close: %+v, want 5 sent and accepted in one batch", st)
 	}
 
-	if res := s.runOnce(); res.Read != 5 {
+	if res := s.RunOnce(); res.Read != 5 {
 		t.Fatalf("pipeline %+v, want 5 read", res)
 	}
 	want := map[string]row{
@@ -124,7 +124,7 @@ func TestRejectionsReported(t *testing.T) {
 		mu   sync.Mutex
 		rejs []analytics.Rejection
 	)
-	c, err := analytics.New(writeKey, s.url, analytics.WithFlushInterval(time.Hour), analytics.WithLogger(quietLog),
+	c, err := analytics.New(writeKey, s.URL, analytics.WithFlushInterval(time.Hour), analytics.WithLogger(quietLog),
 		analytics.WithRejectionHandler(func(r analytics.Rejection) { mu.Lock(); rejs = append(rejs, r); mu.Unlock() }))
 	if err != nil {
 		t.Fatal(err)
@@ -150,8 +150,8 @@ func TestRejectionsReported(t *testing.T) {
 	if r.Index != 1 || r.MessageID != "bad-1" || r.Field != "context.region_code" || r.Code != "invalid" || r.Reason == "" || m.MessageID != "bad-1" {
 		t.Fatalf("rejection %+v, want bad-1's context.region_code with its message", r)
 	}
-	s.runOnce()
-	if n := s.count("SELECT count() FROM dwd_events FINAL"); n != 1 {
+	s.RunOnce()
+	if n := s.Count("SELECT count() FROM dwd_events FINAL"); n != 1 {
 		t.Fatalf("dwd_events has %d rows, want only ok-1", n)
 	}
 }
@@ -162,7 +162,7 @@ func TestRejectionsReported(t *testing.T) {
 func TestBatchesStayUnderLimits(t *testing.T) {
 	const limit = 64 << 10
 	s := newStack(t, func(c *collector.Config) { c.MaxBodyBytes = limit })
-	c, err := analytics.New(writeKey, s.url, analytics.WithMaxBatchBytes(limit), analytics.WithLogger(quietLog))
+	c, err := analytics.New(writeKey, s.URL, analytics.WithMaxBatchBytes(limit), analytics.WithLogger(quietLog))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,8 +183,8 @@ func TestBatchesStayUnderLimits(t *testing.T) {
 	if st.Sent != int64(len(sizes)) || st.Accepted != int64(len(sizes)) || st.Dropped[analytics.DropTooLarge] != 1 || st.DroppedTotal() != 1 || st.Batches < 3 {
 		t.Fatalf("stats %+v, want all %d accepted in several batches and one too_large", st, len(sizes))
 	}
-	s.runOnce()
-	if n := s.count("SELECT count() FROM dwd_events FINAL"); n != uint64(len(sizes)) {
+	s.RunOnce()
+	if n := s.Count("SELECT count() FROM dwd_events FINAL"); n != uint64(len(sizes)) {
 		t.Fatalf("dwd_events has %d rows, want %d", n, len(sizes))
 	}
 }

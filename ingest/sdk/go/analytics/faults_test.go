@@ -95,7 +95,7 @@ func tracks(n int, prefix string) []analytics.Track {
 // three times, waiting what Retry-After says and then a jittered backoff, and lands once.
 func TestRetries(t *testing.T) {
 	s := newStack(t, nil)
-	p := newProxy(t, s.url)
+	p := newProxy(t, s.URL)
 	p.script, p.retryAfter = []int{http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusServiceUnavailable}, "7"
 	var w waits
 	c, err := analytics.New(writeKey, p.srv.URL, analytics.WithFlushInterval(time.Hour), analytics.WithConcurrency(1),
@@ -118,8 +118,8 @@ func TestRetries(t *testing.T) {
 		got[2] < 200*time.Millisecond || got[2] > 400*time.Millisecond {
 		t.Fatalf("waits %v, want 7s (Retry-After), then 100–200ms, then 200–400ms", got)
 	}
-	s.runOnce()
-	if n := s.count("SELECT count() FROM dwd_events FINAL WHERE message_id LIKE 'r-%'"); n != 10 {
+	s.RunOnce()
+	if n := s.Count("SELECT count() FROM dwd_events FINAL WHERE message_id LIKE 'r-%'"); n != 10 {
 		t.Fatalf("dwd_events has %d rows, want 10", n)
 	}
 }
@@ -128,7 +128,7 @@ func TestRetries(t *testing.T) {
 // MaxAttempts, counted as retries_exhausted.
 func TestRetriesExhausted(t *testing.T) {
 	s := newStack(t, nil)
-	p := newProxy(t, s.url)
+	p := newProxy(t, s.URL)
 	p.script = []int{503, 503, 503, 503}
 	var w waits
 	c, err := analytics.New(writeKey, p.srv.URL, analytics.WithBatchSize(5), analytics.WithConcurrency(1),
@@ -168,7 +168,7 @@ func TestRefusedBatchesDropped(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []analytics.Message
 			var gotReason string
-			c, err := analytics.New(tc.key, s.url, analytics.WithFlushInterval(time.Hour), analytics.WithLogger(quietLog),
+			c, err := analytics.New(tc.key, s.URL, analytics.WithFlushInterval(time.Hour), analytics.WithLogger(quietLog),
 				analytics.WithDropHandler(func(reason string, msgs []analytics.Message, _ error) { gotReason, got = reason, msgs }))
 			if err != nil {
 				t.Fatal(err)
@@ -198,7 +198,7 @@ func TestQueueFull(t *testing.T) {
 	for _, block := range []time.Duration{0, 20 * time.Millisecond} {
 		t.Run(fmt.Sprintf("block %s", block), func(t *testing.T) {
 			s := newStack(t, nil)
-			p := newProxy(t, s.url)
+			p := newProxy(t, s.URL)
 			p.hold = make(chan struct{})
 			c, err := analytics.New(writeKey, p.srv.URL, analytics.WithQueueSize(queue), analytics.WithBatchSize(1),
 				analytics.WithConcurrency(1), analytics.WithBlockTimeout(block), analytics.WithLogger(quietLog))
@@ -225,8 +225,8 @@ func TestQueueFull(t *testing.T) {
 			if st.Sent != st.Enqueued || st.Accepted != st.Enqueued || st.DroppedTotal() != int64(full) {
 				t.Fatalf("after Close %+v: want every enqueued message sent", st)
 			}
-			s.runOnce()
-			if n := s.count("SELECT count() FROM dwd_events FINAL"); n != uint64(st.Enqueued) {
+			s.RunOnce()
+			if n := s.Count("SELECT count() FROM dwd_events FINAL"); n != uint64(st.Enqueued) {
 				t.Fatalf("dwd_events has %d rows, want %d", n, st.Enqueued)
 			}
 		})
