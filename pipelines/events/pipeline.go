@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/citypulse/citypulse/ingest/event"
+	"github.com/citypulse/citypulse/pipelines/chsink"
 	"github.com/citypulse/citypulse/pipelines/kafkaio"
 	"github.com/citypulse/citypulse/warehouse"
 )
@@ -37,7 +38,7 @@ func init() {
 const (
 	CounterRead        = "records_read"
 	CounterDuplicates  = "duplicates_dropped"
-	CounterWritten     = "rows_written"
+	CounterWritten     = chsink.CounterWritten
 	CounterDeadLetters = "dead_letters"
 	CounterDays        = "days_refreshed"
 )
@@ -64,7 +65,8 @@ func Build(s beam.Scope, ranges []kafkaio.OffsetRange, opt Options) {
 	records := beam.ParDo(s, &kafkaio.ReadFn{Brokers: opt.Brokers}, beam.Create(s, elems...))
 	byID, undecodable := beam.ParDo2(s, &decodeFn{}, records)
 	rows, unusable := beam.ParDo2(s, &dedupeFn{Timezone: opt.Timezone}, beam.GroupByKey(s, byID))
-	days := beam.ParDo(s, &writeFn{Warehouse: opt.Warehouse, Timezone: opt.Timezone, BatchRows: opt.BatchRows}, rows)
+	days := beam.ParDo(s, &writeFn{Timezone: opt.Timezone, Sink: chsink.Sink{
+		Warehouse: opt.Warehouse, Table: "dwd_events", Columns: Columns, BatchRows: opt.BatchRows, Namespace: "events"}}, rows)
 	beam.ParDo0(s, &refreshFn{Warehouse: opt.Warehouse}, stats.SumPerKey(s, days))
 	beam.ParDo0(s, &deadLetterFn{Brokers: opt.Brokers, Topic: opt.DLQTopic}, beam.Flatten(s, undecodable, unusable))
 }
@@ -147,19 +149,14 @@ func (f *dedupeFn) ProcessElement(ctx context.Context, id string, values func(*[
 	emit(row)
 }
 
-// writeFn writes rows to dwd_events through a warehouse.BatchWriter: buffered per bundle and
-// flushed in FinishBundle, so a bundle succeeds only once ClickHouse has its rows. It emits
-// (event_date, 1) per row for the daily refresh.
+// writeFn writes rows to dwd_events through the shared ClickHouse sink (flushed in FinishBundle,
+// so a bundle succeeds only once ClickHouse has its rows). It emits (event_date, 1) per row for
+// the daily refresh.
 type writeFn struct {
-	Warehouse warehouse.Config
-	Timezone  string
-	BatchRows int
+	Sink     chsink.Sink
+	Timezone string
 
-	loc     *time.Location
-	conn    driver.Conn
-	w       *warehouse.BatchWriter
-	written beam.Counter
-	now     time.Time
+	loc *time.Location
 }
 
 func (f *writeFn) Setup(ctx context.Context) error {
@@ -168,58 +165,27 @@ func (f *writeFn) Setup(ctx context.Context) error {
 		return fmt.Errorf("time zone %q: %w", f.Timezone, err)
 	}
 	f.loc = loc
-	conn, err := warehouse.Open(ctx, f.Warehouse)
-	if err != nil {
-		return err
-	}
-	f.conn = conn
-	cfg := warehouse.BatchConfig{Table: "dwd_events", Columns: Columns, MaxRows: f.BatchRows}
-	w, err := warehouse.NewBatchWriter(conn, cfg, nil, nil)
-	if err != nil {
-		return err
-	}
-	f.w = w
-	f.written = beam.NewCounter("events", CounterWritten)
-	return nil
+	return f.Sink.Open(ctx)
 }
 
 func (f *writeFn) ProcessElement(ctx context.Context, r Row, emit func(string, int64)) error {
-	if f.now.IsZero() {
-		f.now = time.Now() // loaded_at of this bundle's rows
-	}
-	vals, err := r.Values(f.loc, f.now)
+	vals, err := r.Values(f.loc, f.Sink.LoadedAt())
 	if err != nil {
 		return fmt.Errorf("row %s: %w", r.MessageID, err)
 	}
-	if err := f.w.Write(ctx, vals...); err != nil {
-		return fmt.Errorf("write dwd_events: %w", err)
+	if err := f.Sink.Write(ctx, vals); err != nil {
+		return err
 	}
-	f.written.Inc(ctx, 1)
 	emit(r.EventDate, 1)
 	return nil
 }
 
 // FinishBundle flushes; Beam requires it to declare ProcessElement's emitter, unused here.
 func (f *writeFn) FinishBundle(ctx context.Context, _ func(string, int64)) error {
-	f.now = time.Time{}
-	if err := f.w.Flush(ctx); err != nil {
-		return fmt.Errorf("flush dwd_events: %w", err)
-	}
-	return nil
+	return f.Sink.Flush(ctx)
 }
 
-func (f *writeFn) Teardown(ctx context.Context) error {
-	var err error
-	if f.w != nil {
-		err = f.w.Close(ctx)
-	}
-	if f.conn != nil {
-		if cerr := f.conn.Close(); err == nil {
-			err = cerr
-		}
-	}
-	return err
-}
+func (f *writeFn) Teardown(ctx context.Context) error { return f.Sink.Close(ctx) }
 
 // refreshFn recomputes the daily aggregate of each day that received rows.
 type refreshFn struct {
