@@ -1,0 +1,56 @@
+package community
+
+// surnames are common Chinese surnames, roughly most frequent first (draws favour the front).
+var surnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方邹熊白孟秦邱侯江尹薛闫段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+
+// givenMale and givenFemale are characters of given names; givenCommon suits either.
+var (
+	givenMale   = []rune("伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林峰建国志文博")
+	givenFemale = []rune("芳娜敏静丽艳娟霞秀玲燕红婷雪琳晶洁欣怡颖佳慧倩梅莉兰凤瑶萍丹璐")
+	givenCommon = []rune("小晓子思雨春海天嘉梓一家世永新玉云")
+)
+
+// compoundWords and compoundSuffixes build residential compound names (锦绣花园, 金沙苑 …).
+var (
+	compoundWords    = []string{"锦绣", "阳光", "金沙", "翠竹", "绿洲", "蓝天", "幸福", "和平", "东湖", "南苑", "滨江", "望江", "锦华", "紫荆", "桂花", "银杏", "芙蓉", "龙湖", "华府", "万科", "保利", "中海", "天府", "锦城", "书香", "怡心", "康乐", "长城", "新华", "光华"}
+	compoundSuffixes = []string{"花园", "小区", "苑", "家园", "公寓", "雅居", "名城", "新村", "嘉园", "府"}
+	roadWords        = []string{"人民", "建设", "解放", "新华", "文化", "光明", "团结", "和平", "青年", "长顺", "春熙", "红星", "顺城", "东风", "胜利", "复兴", "学府", "锦江", "府河", "沙河"}
+	roadSuffixes     = []string{"路", "街", "大道", "巷", "南路", "北路", "东街", "西街"}
+)
+
+// migrantOrigins are real county-level address codes outside the city, with their names, for the
+// resident IDs and household-register addresses of the floating population.
+var migrantOrigins = []struct{ code, name string }{
+	{"500101", "重庆市万州区"}, {"500103", "重庆市渝中区"}, {"511302", "四川省南充市顺庆区"},
+	{"510703", "四川省绵阳市涪城区"}, {"511102", "四川省乐山市市中区"}, {"511602", "四川省广安市广安区"},
+	{"530102", "云南省昆明市五华区"}, {"520102", "贵州省贵阳市南明区"}, {"420106", "湖北省武汉市武昌区"},
+	{"610113", "陕西省西安市雁塔区"}, {"411002", "河南省许昌市魏都区"}, {"410105", "河南省郑州市金水区"},
+	{"430102", "湖南省长沙市芙蓉区"}, {"620102", "甘肃省兰州市城关区"},
+}
+
+// mobilePrefixes are three-digit prefixes of mainland mobile numbers in use.
+var mobilePrefixes = []string{
+	"130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "150", "151", "152", "153",
+	"155", "156", "157", "158", "159", "166", "173", "175", "176", "177", "178", "180", "181", "182",
+	"183", "184", "185", "186", "187", "188", "189", "191", "193", "195", "198", "199",
+}
+
+// ethnicities are GB 3304 codes with their labels and shares in a south-western city.
+var ethnicities = []struct {
+	code, label string
+	share       float64
+}{
+	{"01", "汉族", 0.955}, {"07", "彝族", 0.012}, {"04", "藏族", 0.01}, {"03", "回族", 0.007},
+	{"15", "土家族", 0.005}, {"06", "苗族", 0.004}, {"08", "壮族", 0.003}, {"11", "满族", 0.002},
+	{"02", "蒙古族", 0.002},
+}
+
+// Values that look plausible but are not in the code tables (KindUnknownCode), by field.
+var unknownCodes = map[string][]string{
+	"ethnicity":        {"汉人", "华族", "穿青人", "其它民族"},
+	"marital_status":   {"同居", "分居", "订婚"},
+	"residence_status": {"暂住", "寄住", "常住人口"},
+	"use":              {"车位", "车库", "地下室"},
+	"status":           {"装修中", "待售"},
+	"relation":         {"室友", "托管", "亲戚"},
+}
