@@ -14,6 +14,7 @@ import (
 	"github.com/citypulse/citypulse/apiserver"
 	"github.com/citypulse/citypulse/dashboards"
 	"github.com/citypulse/citypulse/ingest/collector"
+	"github.com/citypulse/citypulse/ingest/feeds"
 	"github.com/citypulse/citypulse/ingest/plan"
 	"github.com/citypulse/citypulse/ingest/simulate"
 	"github.com/citypulse/citypulse/internal/bus"
@@ -52,11 +53,15 @@ var collectorCommand = command{
 	run: func(ctx context.Context, cfg any, _ []string, log *slog.Logger) error {
 		c := cfg.(*collectorConfig)
 		reg := newRegistry()
-		tracking, err := stack.OpenTracking(ctx, c.Meta, c.Plan, "", log, reg)
+		meta, err := metastore.Open(ctx, c.Meta)
 		if err != nil {
 			return err
 		}
-		defer tracking.Close()
+		defer meta.Close()
+		tracking, err := stack.OpenTracking(ctx, meta, c.Plan, "", log, reg)
+		if err != nil {
+			return err
+		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() error { return tracking.Watcher.Run(gctx) })
 		g.Go(func() error {
@@ -123,11 +128,15 @@ var apiCommand = command{
 			return err
 		}
 		reg := newRegistry()
-		tracking, err := stack.OpenTracking(ctx, c.Meta, c.Plan, "", log, reg)
+		meta, err := metastore.Open(ctx, c.Meta)
 		if err != nil {
 			return err
 		}
-		defer tracking.Close()
+		defer meta.Close()
+		tracking, err := stack.OpenTracking(ctx, meta, c.Plan, "", log, reg)
+		if err != nil {
+			return err
+		}
 		planAPI := tracking.Handler(log)
 		return apiserver.Run(ctx, c.API, c.Warehouse, log, reg, map[string]http.Handler{
 			"/": dash, plan.APIPath: planAPI, plan.APIPath + "/": planAPI})
@@ -190,5 +199,28 @@ var migrateCommand = command{
 		}
 		fmt.Fprintf(os.Stderr, "applied %d migration(s); loaded %d regions and %d services\n", len(applied), regions, services)
 		return nil
+	},
+}
+
+type feedsConfig struct {
+	Feeds     feeds.Config
+	Bus       bus.Config
+	Warehouse warehouse.Config
+	Meta      metastore.Config
+}
+
+var feedsCommand = command{
+	summary: "run the feeds gateway: signed pushes and file uploads of departmental and community data",
+	cfg: func() any {
+		return &feedsConfig{Feeds: feeds.DefaultConfig(), Bus: bus.DefaultConfig(), Warehouse: warehouse.DefaultConfig(), Meta: metastore.DefaultConfig()}
+	},
+	run: func(ctx context.Context, cfg any, _ []string, log *slog.Logger) error {
+		c := cfg.(*feedsConfig)
+		meta, err := metastore.Open(ctx, c.Meta)
+		if err != nil {
+			return err
+		}
+		defer meta.Close()
+		return feeds.Run(ctx, c.Feeds, c.Bus, c.Warehouse, meta, log, newRegistry())
 	},
 }

@@ -15,8 +15,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "time/tzdata" // dates in the city's zone must not depend on the host's zone files
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/citypulse/citypulse/internal/config"
 )
@@ -36,6 +37,7 @@ var commands = map[string]command{
 	"simulate":  simulateCommand,
 	"migrate":   migrateCommand,
 	"plan":      planCommand,
+	"feeds":     feedsCommand,
 }
 
 func main() {

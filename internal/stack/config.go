@@ -4,6 +4,7 @@ import (
 	"github.com/citypulse/citypulse/apiserver"
 	"github.com/citypulse/citypulse/dashboards"
 	"github.com/citypulse/citypulse/ingest/collector"
+	"github.com/citypulse/citypulse/ingest/feeds"
 	"github.com/citypulse/citypulse/ingest/plan"
 	"github.com/citypulse/citypulse/ingest/simulate"
 	"github.com/citypulse/citypulse/internal/bus"
@@ -17,6 +18,7 @@ type Config struct {
 	Warehouse  warehouse.Config
 	Bus        bus.Config
 	Collector  collector.Config
+	Feeds      feeds.Config
 	API        apiserver.Config
 	Dashboards dashboards.Config
 	Pipeline   pipelines.Config
@@ -41,6 +43,7 @@ func DefaultConfig() Config {
 		Warehouse:  warehouse.DefaultConfig(),
 		Bus:        bus.DefaultConfig(),
 		Collector:  collector.DefaultConfig(),
+		Feeds:      feeds.DefaultConfig(),
 		API:        apiserver.DefaultConfig(),
 		Dashboards: dashboards.DefaultConfig(),
 		Pipeline:   pipelines.DefaultConfig(),

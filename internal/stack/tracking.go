@@ -17,37 +17,29 @@ import (
 // Tracking is the tracking plan as the servers use it: the store in the metadata database, the
 // hot-reloading watcher the collector checks events with, and the management API.
 type Tracking struct {
-	meta    *metastore.Store
 	Store   *plan.Store
 	Watcher *plan.Watcher
 }
 
-// OpenTracking opens the metadata store, applies planFile when it is set (a new version only when
-// the content changed), and loads the active plan.
-func OpenTracking(ctx context.Context, metaCfg metastore.Config, planCfg plan.Config, planFile string, log *slog.Logger, reg prometheus.Registerer) (*Tracking, error) {
-	ms, err := metastore.Open(ctx, metaCfg)
-	if err != nil {
-		return nil, err
-	}
-	t := &Tracking{meta: ms}
+// OpenTracking prepares the plan's tables in the metadata store, applies planFile when it is set
+// (a new version only when the content changed), and loads the active plan.
+func OpenTracking(ctx context.Context, ms *metastore.Store, planCfg plan.Config, planFile string, log *slog.Logger, reg prometheus.Registerer) (*Tracking, error) {
+	t := &Tracking{}
+	var err error
 	if t.Store, err = plan.NewStore(ctx, ms); err != nil {
-		ms.Close()
 		return nil, err
 	}
 	if planFile != "" {
 		res, err := plan.ApplyFile(ctx, t.Store, planFile, "citypulse")
 		if err != nil {
-			ms.Close()
 			return nil, fmt.Errorf("apply tracking plan %s: %w", planFile, err)
 		}
 		log.Info("tracking plan file applied", "file", planFile, "version", res.Version, "changed", res.Changed)
 	}
 	if t.Watcher, err = plan.NewWatcher(t.Store, planCfg, log, reg); err != nil {
-		ms.Close()
 		return nil, err
 	}
 	if err := t.Watcher.Load(ctx); err != nil {
-		ms.Close()
 		return nil, fmt.Errorf("load the tracking plan: %w", err)
 	}
 	return t, nil
@@ -67,9 +59,6 @@ func (t *Tracking) Mount(handle func(pattern string, h http.Handler) error, log 
 	}
 	return handle(plan.APIPath+"/", h)
 }
-
-// Close closes the metadata store.
-func (t *Tracking) Close() error { return t.meta.Close() }
 
 type planChecker struct{ w *plan.Watcher }
 

@@ -18,10 +18,12 @@ import (
 	"github.com/citypulse/citypulse/apiserver"
 	"github.com/citypulse/citypulse/dashboards"
 	"github.com/citypulse/citypulse/ingest/collector"
+	"github.com/citypulse/citypulse/ingest/feeds"
 	"github.com/citypulse/citypulse/ingest/plan"
 	"github.com/citypulse/citypulse/ingest/simulate"
 	"github.com/citypulse/citypulse/internal/bus"
 	"github.com/citypulse/citypulse/internal/httpserve"
+	"github.com/citypulse/citypulse/internal/metastore"
 	"github.com/citypulse/citypulse/pipelines"
 	"github.com/citypulse/citypulse/warehouse"
 )
@@ -54,11 +56,15 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	tracking, err := OpenTracking(ctx, cfg.Meta, cfg.Plan, cfg.PlanFile, log, reg)
+	meta, err := metastore.Open(ctx, cfg.Meta)
 	if err != nil {
 		return err
 	}
-	defer tracking.Close()
+	defer meta.Close()
+	tracking, err := OpenTracking(ctx, meta, cfg.Plan, cfg.PlanFile, log, reg)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "tracking plan: version %d enforced (metadata in %s)\n", tracking.Watcher.Version(), cfg.Meta.DSN)
 	col, err := collector.New(cfg.Collector, producer, log, reg, collector.WithPlanChecker(tracking.Checker()))
 	if err != nil {
@@ -98,6 +104,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	g.Go(func() error { return httpserve.Serve(gctx, apiLn, api.Handler(), "api", log) })
 	g.Go(func() error { return runner.Run(gctx) })
 	g.Go(func() error { return tracking.Watcher.Run(gctx) })
+	g.Go(func() error { return feeds.Run(gctx, cfg.Feeds, cfg.Bus, cfg.Warehouse, meta, log, reg) })
 
 	apiURL := "http://" + apiLn.Addr().String()
 	collectorURL := "http://" + colLn.Addr().String()
@@ -107,6 +114,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	fmt.Fprintf(out, "  metrics      %s/metrics\n", apiURL)
 	fmt.Fprintf(out, "  plan         %s%s   violations %s/api/v1/tracking/violations\n", apiURL, plan.APIPath, apiURL)
 	fmt.Fprintf(out, "  collector    %s/v1/batch  (write key %q)\n", collectorURL, cfg.Simulate.WriteKey)
+	fmt.Fprintf(out, "  feeds        http://%s/v1/feeds/{dataset}  (signed pushes and file uploads)\n", cfg.Feeds.Listen)
 	fmt.Fprintf(out, "  ClickHouse   clickhouse-client --host %s --port %s --database %s\n", hostPort(cfg.Warehouse.Addr)[0], hostPort(cfg.Warehouse.Addr)[1], cfg.Warehouse.Database)
 	fmt.Fprintf(out, "Press Ctrl-C to stop.\n\n")
 

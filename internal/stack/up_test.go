@@ -52,6 +52,7 @@ func TestUpTwice(t *testing.T) {
 	cfg.Bus.Brokers = []string{"127.0.0.1:0"}
 	cfg.Collector.Listen = "127.0.0.1:0"
 	cfg.API.Listen = "127.0.0.1:0"
+	cfg.Feeds.Listen = "127.0.0.1:0"
 	cfg.Pipeline.Interval = 200 * time.Millisecond
 	cfg.Simulate.Residents = 150
 	cfg.Simulate.Days = 2
