@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/citypulse/citypulse/ingest/event"
+	"github.com/citypulse/citypulse/ingest/useragent"
 	"github.com/citypulse/citypulse/internal/httpserve"
 )
 
@@ -24,10 +25,14 @@ type Collector struct {
 	producer *kgo.Client
 	room     *semaphore.Weighted // events in flight
 	plan     PlanChecker         // nil: no tracking plan
+	agents   *useragent.Cache    // parsed User-Agents, shared by all requests
 	ready    readiness
 	log      *slog.Logger
 	m        *metrics
 }
+
+// agentCacheSize bounds the User-Agents remembered parsed.
+const agentCacheSize = 4096
 
 // source is what a write key stands for.
 type source struct {
@@ -73,6 +78,7 @@ func New(cfg Config, producer *kgo.Client, log *slog.Logger, reg prometheus.Regi
 		producer: producer,
 		room:     semaphore.NewWeighted(int64(cfg.MaxInFlight)),
 		plan:     o.plan,
+		agents:   useragent.NewCache(agentCacheSize),
 		ready:    readiness{interval: cfg.ReadyInterval},
 		log:      log,
 		m:        m,

@@ -31,6 +31,14 @@
 // User-Agent header (ingest/useragent). The received time stays where Segment puts it, the
 // event's top-level receivedAt. The shape is event.Server.
 //
+// Performance (BENCHMARKS.md, scripts/bench-collector.sh): request bodies and record memory
+// come from pools and go back once the request is answered (bodies) or kgo settled every record
+// (records); parsed User-Agents are cached (useragent.Cache, bounded); each request waits once
+// for all its records' acknowledgements. ProducerOpts lingers 1 ms: a longer linger bounds
+// throughput by latency (every request waits for it), while batching comes anyway from the
+// records that queue while a produce request is in flight. Go's default GOGC is fine: the
+// garbage collector takes ~2% of the collector's CPU.
+//
 // It is a thin adapter: it must not validate fields itself (ingest/event does), judge events
 // against the tracking plan itself (the PlanChecker does), or dedupe (messageId dedupe is
 // downstream).

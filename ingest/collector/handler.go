@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -52,10 +53,12 @@ func (c *Collector) serveIngest(w http.ResponseWriter, r *http.Request, typ stri
 		}
 	}
 
-	body, status, err := c.readBody(w, r)
+	buf, status, err := c.readBody(w, r)
+	defer putBody(buf) // nothing holds on to the body past the answer: records are copies
 	if err != nil {
 		return fail(status, "", err.Error())
 	}
+	body := buf.Bytes()
 	c.m.bodyBytes.Observe(float64(len(body)))
 
 	if !headerKey {
@@ -70,7 +73,7 @@ func (c *Collector) serveIngest(w http.ResponseWriter, r *http.Request, typ stri
 	}
 
 	now := time.Now().UTC()
-	req := event.Request{Now: now, Source: src.name, Origin: &event.Origin{
+	req := event.Request{Now: now, Source: src.name, Agents: c.agents, Origin: &event.Origin{
 		IP:        event.TruncateAddr(c.clientAddr(r)),
 		UserAgent: r.Header.Get("User-Agent"),
 	}}
@@ -206,11 +209,26 @@ func (c *Collector) isTrusted(a netip.Addr) bool {
 	return false
 }
 
-// readBody reads the whole body, gunzipping it when it says so, and refuses one over
-// MaxBodyBytes (counted after decompression) with 413. The body is a fresh slice (not pooled):
-// the parsed events share its memory.
-func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
-	buf := new(bytes.Buffer)
+// bodies holds request body buffers. A body is given back (putBody) when its request is
+// answered: the parsed events share its memory, but they are encoded into the records (and
+// rejections into dead letters and the answer) before that.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody caps the buffers kept in bodies.
+const maxPooledBody = 1 << 20
+
+func putBody(b *bytes.Buffer) {
+	if b != nil && b.Cap() <= maxPooledBody {
+		b.Reset()
+		bodies.Put(b)
+	}
+}
+
+// readBody reads the whole body into a pooled buffer, gunzipping it when it says so, and refuses
+// one over MaxBodyBytes (counted after decompression) with 413.
+func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, int, error) {
+	buf := bodies.Get().(*bytes.Buffer)
+	buf.Reset()
 	limit := c.cfg.MaxBodyBytes
 	tooLarge := func() error { return fmt.Errorf("body is over %d bytes", limit) }
 	var rd io.Reader = http.MaxBytesReader(w, r.Body, limit)
@@ -224,26 +242,26 @@ func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) ([]byte, in
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return nil, http.StatusRequestEntityTooLarge, tooLarge()
+				return buf, http.StatusRequestEntityTooLarge, tooLarge()
 			}
-			return nil, http.StatusBadRequest, fmt.Errorf("body is not gzip: %w", err)
+			return buf, http.StatusBadRequest, fmt.Errorf("body is not gzip: %w", err)
 		}
 		defer gz.Close()
 		rd = gz
 	default:
-		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("Content-Encoding %q is not supported: send gzip or nothing", enc)
+		return buf, http.StatusUnsupportedMediaType, fmt.Errorf("Content-Encoding %q is not supported: send gzip or nothing", enc)
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(rd, limit+1)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, http.StatusRequestEntityTooLarge, tooLarge()
+			return buf, http.StatusRequestEntityTooLarge, tooLarge()
 		}
-		return nil, http.StatusBadRequest, fmt.Errorf("reading body: %w", err)
+		return buf, http.StatusBadRequest, fmt.Errorf("reading body: %w", err)
 	}
 	if int64(buf.Len()) > limit {
-		return nil, http.StatusRequestEntityTooLarge, tooLarge()
+		return buf, http.StatusRequestEntityTooLarge, tooLarge()
 	}
-	return buf.Bytes(), 0, nil
+	return buf, 0, nil
 }
 
 func retryAfterSeconds(d time.Duration) int {

@@ -64,20 +64,27 @@ func (c *Collector) produce(ctx context.Context, evs []event.Event, rejs []event
 	}
 	// One allocation for the records and one for all keys and values: the slices into buf stay
 	// valid when append moves it, since what they point at is never written again.
-	recs := make([]*kgo.Record, 0, len(evs)+len(rejs))
-	backing := make([]kgo.Record, len(evs))
+	// The memory comes from a pool and goes back once the last promise ran, when kgo is done
+	// with the records (a request that gave up waiting leaves it to the promises).
+	rb := recBufs.Get().(*recBuf)
 	size := 0
 	for i := range evs {
 		size += encodedSizeHint(&evs[i])
 	}
-	buf := make([]byte, 0, size)
+	recs, backing, buf := rb.get(len(evs)+len(rejs), len(evs), size)
+	inner := release
+	release = func() {
+		inner()
+		rb.put(recs, backing, buf)
+	}
+	var enc event.Encoder
 	for i := range evs {
 		e := &evs[i]
 		start := len(buf)
 		buf = append(buf, e.Key()...)
 		key := buf[start:len(buf):len(buf)]
 		start = len(buf)
-		buf = e.AppendJSON(buf)
+		buf = enc.Append(buf, e)
 		backing[i] = kgo.Record{Topic: bus.EventsTopic, Key: key, Value: buf[start:len(buf):len(buf)], Timestamp: now}
 		recs = append(recs, &backing[i])
 	}
@@ -118,6 +125,47 @@ func (c *Collector) produce(ctx context.Context, evs []event.Event, rejs []event
 		return fmt.Errorf("produce %d records: %w", len(recs), err)
 	}
 	return nil
+}
+
+// recBuf is the memory of one request's records: pointers, records and keys and values.
+type recBuf struct {
+	recs    []*kgo.Record
+	backing []kgo.Record
+	buf     []byte
+}
+
+var recBufs = sync.Pool{New: func() any { return new(recBuf) }}
+
+// maxPooledRecBytes caps the key and value memory kept in recBufs.
+const maxPooledRecBytes = 1 << 20
+
+// get returns empty record pointers for n records, nEvents zero records and an empty byte
+// buffer of capacity size at least.
+func (rb *recBuf) get(n, nEvents, size int) ([]*kgo.Record, []kgo.Record, []byte) {
+	if cap(rb.recs) < n {
+		rb.recs = make([]*kgo.Record, 0, n)
+	}
+	if cap(rb.backing) < nEvents {
+		rb.backing = make([]kgo.Record, nEvents)
+	}
+	if cap(rb.buf) < size {
+		rb.buf = make([]byte, 0, size)
+	}
+	return rb.recs[:0], rb.backing[:nEvents], rb.buf[:0]
+}
+
+// put gives the memory back to the pool, keeping the larger buffer when append grew it.
+func (rb *recBuf) put(recs []*kgo.Record, backing []kgo.Record, buf []byte) {
+	clear(recs)
+	clear(backing) // drop the records' references
+	rb.recs, rb.backing = recs[:0], backing[:0]
+	if cap(buf) > cap(rb.buf) {
+		rb.buf = buf[:0]
+	}
+	if cap(rb.buf) > maxPooledRecBytes {
+		rb.buf = nil
+	}
+	recBufs.Put(rb)
 }
 
 // encodedSizeHint is about the size of an event's key and JSON.

@@ -17,12 +17,15 @@ import (
 const flushTimeout = 10 * time.Second
 
 // ProducerOpts are the producer options the collector is meant to run with: acks from all
-// in-sync replicas, idempotent (franz-go's default), a short linger to batch concurrent requests.
+// in-sync replicas, idempotent (franz-go's default), snappy batches (franz-go's default), a
+// 1 ms linger to batch concurrent requests. The linger is short on purpose: each request waits
+// for it before its acknowledgement, so at 5 ms the benchmark's 32 connections were bound by
+// latency (110,000–170,000 events/s with CPU to spare) where 0–1 ms gives 2–3x that.
 func ProducerOpts() []kgo.Opt {
 	return []kgo.Opt{
 		kgo.ClientID("citypulse-collector"),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(5 * time.Millisecond),
+		kgo.ProducerLinger(time.Millisecond),
 	}
 }
 

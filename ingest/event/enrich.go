@@ -114,7 +114,7 @@ func scrubRaw(raw json.RawMessage) json.RawMessage {
 // (nil when absent), or returns nil when there is nothing to say.
 func (p *parser) server(userAgent, version json.RawMessage) []byte {
 	ua := p.origin.UserAgent
-	if s, ok := jsonString(userAgent); ok && s != "" {
+	if s, ok := p.strs.str(memoUserAgent, userAgent); ok && s != "" {
 		ua = s
 	}
 	m := &p.srvMemo
@@ -198,10 +198,20 @@ func appendNamed(b []byte, v useragent.Named) []byte {
 	return append(b, '}')
 }
 
+// plainByte marks the bytes a JSON string holds as they are: printable ASCII but '"' and '\\'.
+var plainByte = func() (t [256]byte) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		if c != '"' && c != '\\' {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+		if plainByte[s[i]] == 0 {
 			q, _ := json.Marshal(s) // a string always marshals
 			return append(b, q...)
 		}
@@ -212,17 +222,17 @@ func appendString(b []byte, s string) []byte {
 }
 
 // spliceServer adds "server":server to the JSON object ctx (nil: no context) without decoding
-// it. ctx must not hold a "server" key already.
-func spliceServer(ctx json.RawMessage, server []byte) json.RawMessage {
+// it, in memory from grab. ctx must not hold a "server" key already.
+func spliceServer(grab func(int) []byte, ctx json.RawMessage, server []byte) json.RawMessage {
 	ctx = bytes.TrimSpace(ctx)
 	if len(ctx) < 2 {
-		out := make([]byte, 0, len(server)+12)
+		out := grab(len(server) + 12)
 		out = append(out, `{"server":`...)
 		out = append(out, server...)
 		return append(out, '}')
 	}
 	inner := bytes.TrimSpace(ctx[1 : len(ctx)-1])
-	out := make([]byte, 0, len(ctx)+len(server)+12)
+	out := grab(len(ctx) + len(server) + 12)
 	out = append(out, ctx[:len(ctx)-1]...)
 	if len(inner) > 0 {
 		out = append(out, ',')
@@ -301,6 +311,7 @@ type uaMemo struct {
 	ua    string
 	agent useragent.Agent
 	set   bool
+	cache *useragent.Cache // nil: parse each new one
 }
 
 func (m *uaMemo) parse(ua string) useragent.Agent {
@@ -308,7 +319,12 @@ func (m *uaMemo) parse(ua string) useragent.Agent {
 		return useragent.Agent{}
 	}
 	if !m.set || m.ua != ua {
-		m.ua, m.agent, m.set = ua, useragent.Parse(ua), true
+		m.ua, m.set = ua, true
+		if m.cache != nil {
+			m.agent = m.cache.Parse(ua)
+		} else {
+			m.agent = useragent.Parse(ua)
+		}
 	}
 	return m.agent
 }

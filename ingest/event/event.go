@@ -73,7 +73,39 @@ func (e *Event) Key() string {
 // gives (Context, Properties and Traits are appended as they are, not re-compacted, and only
 // what must be escaped is), built without reflection, since the collector encodes every event
 // it accepts. Context, Properties and Traits must be valid JSON, as the parser leaves them.
-func (e *Event) AppendJSON(b []byte) []byte {
+func (e *Event) AppendJSON(b []byte) []byte { return e.appendJSON(b, nil) }
+
+// Encoder is AppendJSON for many events: it remembers the sentAt and receivedAt it formatted
+// last, which the events of one request share. The zero value is ready to use; it is not safe
+// for concurrent use.
+type Encoder struct {
+	sent, received timeMemo
+}
+
+// Append appends e's JSON to b, as e.AppendJSON does.
+func (enc *Encoder) Append(b []byte, e *Event) []byte { return e.appendJSON(b, enc) }
+
+// timeMemo is a time and its quoted RFC 3339 form.
+type timeMemo struct {
+	t   time.Time
+	n   int
+	enc [48]byte
+	set bool
+}
+
+// append appends t quoted, from the memo when it holds t.
+func (m *timeMemo) append(b []byte, t time.Time) []byte {
+	if !m.set || !m.t.Equal(t) || m.t.Location() != t.Location() {
+		enc := appendTime(m.enc[:0], t)
+		if len(enc) > len(m.enc) {
+			return append(b, enc...) // never: RFC 3339 with nanoseconds is 37 bytes at most
+		}
+		m.t, m.n, m.set = t, len(enc), true
+	}
+	return append(b, m.enc[:m.n]...)
+}
+
+func (e *Event) appendJSON(b []byte, enc *Encoder) []byte {
 	b = append(b, `{"messageId":`...)
 	b = appendString(b, e.MessageID)
 	b = append(b, `,"type":`...)
@@ -91,10 +123,18 @@ func (e *Event) AppendJSON(b []byte) []byte {
 	b = appendTime(b, e.Timestamp)
 	if !e.SentAt.IsZero() {
 		b = append(b, `,"sentAt":`...)
-		b = appendTime(b, e.SentAt)
+		if enc != nil {
+			b = enc.sent.append(b, e.SentAt)
+		} else {
+			b = appendTime(b, e.SentAt)
+		}
 	}
 	b = append(b, `,"receivedAt":`...)
-	b = appendTime(b, e.ReceivedAt)
+	if enc != nil {
+		b = enc.received.append(b, e.ReceivedAt)
+	} else {
+		b = appendTime(b, e.ReceivedAt)
+	}
 	b = append(b, `,"source":`...)
 	b = appendString(b, e.Source)
 	for _, f := range []struct {

@@ -20,7 +20,9 @@ func NewMessageID() string {
 
 // kind names the JSON type of a raw value, for messages.
 func kind(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || !plainEnds(raw) {
+		raw = bytes.TrimSpace(raw)
+	}
 	if len(raw) == 0 {
 		return "nothing"
 	}
@@ -45,7 +47,10 @@ func jsonString(raw json.RawMessage) (string, bool) {
 	if kind(raw) != "a string" {
 		return "", false
 	}
-	return unquote(bytes.TrimSpace(raw)), true
+	if !plainEnds(raw) {
+		raw = bytes.TrimSpace(raw)
+	}
+	return unquote(raw), true
 }
 
 // idString accepts a string, or a number kept as its literal text (so 12345678901234567890
@@ -82,6 +87,9 @@ var timeLayouts = []string{
 
 // parseTime reads an ISO-8601 timestamp; reason is "" on success.
 func parseTime(raw json.RawMessage) (time.Time, string) {
+	if t, ok := fastTime(raw); ok {
+		return t, ""
+	}
 	s, ok := jsonString(raw)
 	if !ok {
 		return time.Time{}, fmt.Sprintf("must be an ISO-8601 string, not %s", kind(raw))
@@ -168,6 +176,9 @@ func canonValues(sp *special) (region, service json.RawMessage, field, reason st
 // canonRegion checks a region_code value: it returns the canonical form when v is valid but not
 // in it (nil when v is canonical or absent), or why it is invalid.
 func canonRegion(v json.RawMessage) (json.RawMessage, string) {
+	if fastRegion(v) {
+		return nil, ""
+	}
 	if !present(v) {
 		return nil, ""
 	}
@@ -189,6 +200,14 @@ func canonRegion(v json.RawMessage) (json.RawMessage, string) {
 
 // canonService is canonRegion for service_id.
 func canonService(v json.RawMessage) (json.RawMessage, string) {
+	if canon, ok := fastService(v); ok {
+		return canon, ""
+	}
+	return slowService(v)
+}
+
+// slowService is canonService for every form.
+func slowService(v json.RawMessage) (json.RawMessage, string) {
 	if !present(v) {
 		return nil, ""
 	}

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -16,6 +17,76 @@ type parser struct {
 	origin      *Origin                    // nil: no enrichment
 	ua          uaMemo
 	srvMemo     serverMemo
+	strs        strMemo
+	ctxPrev     struct{ in, out json.RawMessage } // the last context as received and as stored
+	arena       []byte                            // memory for the rewritten objects of this request's events
+}
+
+// grab returns an empty slice with capacity n from p's arena: the objects the parser rewrites
+// for a request's events share a few allocations instead of one each.
+func (p *parser) grab(n int) []byte {
+	const maxChunk = 16 << 10
+	if n > maxChunk/4 {
+		return make([]byte, 0, n)
+	}
+	if cap(p.arena)-len(p.arena) < n {
+		// Chunks grow from 1 KB: most requests rewrite little (one context.server splice
+		// when the batch shares its context), and a new chunk is cleared memory.
+		size := min(max(2*cap(p.arena), 1<<10, n), maxChunk)
+		p.arena = make([]byte, 0, size)
+	}
+	l := len(p.arena)
+	p.arena = p.arena[:l+n]
+	return p.arena[l : l : l+n]
+}
+
+// strMemo remembers the last string decoded for each field: a batch's events share their type,
+// ids, event names and user agent, and decoding each of them again would allocate it again.
+type strMemo struct {
+	raw  [memoSlots][memoWays]json.RawMessage
+	s    [memoSlots][memoWays]string
+	next [memoSlots]uint8
+}
+
+// memoWays is how many strings strMemo remembers per field (event names alternate).
+const memoWays = 4
+
+// The fields strMemo remembers.
+const (
+	memoType = iota
+	memoUserID
+	memoAnonymousID
+	memoPreviousID
+	memoEvent
+	memoName
+	memoUserAgent
+	memoSlots
+)
+
+// str is jsonString through the memo's slot.
+func (m *strMemo) str(slot int, raw json.RawMessage) (string, bool) {
+	if len(raw) > 0 && raw[0] == '"' {
+		for w := range memoWays {
+			if string(m.raw[slot][w]) == string(raw) {
+				return m.s[slot][w], true
+			}
+		}
+	}
+	s, ok := jsonString(raw)
+	if ok && len(raw) > 0 && raw[0] == '"' {
+		w := m.next[slot] % memoWays
+		m.raw[slot][w], m.s[slot][w] = raw, s
+		m.next[slot] = w + 1
+	}
+	return s, ok
+}
+
+// id is idString through the memo.
+func (m *strMemo) id(slot int, raw json.RawMessage) (string, bool) {
+	if kind(raw) == "a string" {
+		return m.str(slot, bytes.TrimSpace(raw))
+	}
+	return idString(raw)
 }
 
 // epoch is the earliest event time accepted: the warehouse stores seconds since 1970.
@@ -57,7 +128,7 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 		if !present(v) {
 			return reject("type", CodeRequired, "required: one of track, page, screen, identify, alias")
 		}
-		s, ok := jsonString(v)
+		s, ok := p.strs.str(memoType, v)
 		if !ok {
 			return reject("type", CodeWrongType, fmt.Sprintf("must be a string, not %s", kind(v)))
 		}
@@ -70,24 +141,25 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 		return reject("type", CodeInvalid, fmt.Sprintf("unknown type %s: want track, page, screen, identify or alias", quoteCut(typ)))
 	}
 
-	for _, id := range []struct {
+	var ids [3]string // no pointers into ev here: they would move it to the heap
+	for i, id := range [...]struct {
 		field string
 		v     json.RawMessage
-		dst   *string
-	}{{"userId", f.userID, &ev.UserID}, {"anonymousId", f.anonymousID, &ev.AnonymousID}, {"previousId", f.previousID, &ev.PreviousID}} {
+	}{{"userId", f.userID}, {"anonymousId", f.anonymousID}, {"previousId", f.previousID}} {
 		v := id.v
 		if !present(v) {
 			continue
 		}
-		s, ok := idString(v)
+		s, ok := p.strs.id(memoUserID+i, v)
 		if !ok {
 			return reject(id.field, CodeWrongType, fmt.Sprintf("must be a string or a number, not %s", kind(v)))
 		}
 		if n := utf8.RuneCountInString(s); n > MaxIDLen {
 			return reject(id.field, CodeTooLong, fmt.Sprintf("is %d characters, more than the %d allowed", n, MaxIDLen))
 		}
-		*id.dst = s
+		ids[i] = s
 	}
+	ev.UserID, ev.AnonymousID, ev.PreviousID = ids[0], ids[1], ids[2]
 	if ev.Type == TypeAlias {
 		if ev.PreviousID == "" {
 			return reject("previousId", CodeRequired, "required for an alias call: the id the user had before (usually the anonymousId)")
@@ -108,7 +180,7 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 		if !present(v) {
 			return reject("event", CodeRequired, "required for a track call: the event name")
 		}
-		s, ok := jsonString(v)
+		s, ok := p.strs.str(memoEvent, v)
 		if !ok {
 			return reject("event", CodeWrongType, fmt.Sprintf("must be a string, not %s", kind(v)))
 		}
@@ -118,7 +190,7 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 		ev.Event = s
 	case TypePage, TypeScreen:
 		if v := f.name; present(v) {
-			s, ok := jsonString(v)
+			s, ok := p.strs.str(memoName, v)
 			if !ok {
 				return reject("name", CodeWrongType, fmt.Sprintf("must be a string, not %s", kind(v)))
 			}
@@ -183,18 +255,16 @@ func timeCode(v json.RawMessage) string {
 // context.server. An object that needs no change is kept as the client sent it; only one that
 // changes is decoded into a map and re-encoded.
 func (p *parser) objects(f *item, ev *Event) (field, code, reason string) {
-	for _, o := range []struct {
-		field string
-		v     json.RawMessage
-		dst   *json.RawMessage
-	}{{"properties", f.properties, &ev.Properties}, {"traits", f.traits, &ev.Traits}, {"context", f.context, &ev.Context}} {
-		if !present(o.v) {
-			continue
-		}
-		if kind(o.v) != "an object" {
-			return o.field, CodeWrongType, fmt.Sprintf("must be an object, not %s", kind(o.v))
-		}
-		*o.dst = o.v
+	// Written out rather than looped over pointers into ev, which would move ev to the heap.
+	var ok bool
+	if ev.Properties, ok = objectValue(f.properties); !ok {
+		return "properties", CodeWrongType, fmt.Sprintf("must be an object, not %s", kind(f.properties))
+	}
+	if ev.Traits, ok = objectValue(f.traits); !ok {
+		return "traits", CodeWrongType, fmt.Sprintf("must be an object, not %s", kind(f.traits))
+	}
+	if ev.Context, ok = objectValue(f.context); !ok {
+		return "context", CodeWrongType, fmt.Sprintf("must be an object, not %s", kind(f.context))
 	}
 
 	if ev.Properties != nil {
@@ -205,7 +275,7 @@ func (p *parser) objects(f *item, ev *Event) (field, code, reason string) {
 		}
 		switch {
 		case (region != nil || service != nil) && !sp.dup:
-			ev.Properties = sp.rewrite(ev.Properties, region, service)
+			ev.Properties = sp.rewrite(p.grab, ev.Properties, region, service)
 		case region != nil || service != nil:
 			m, err := objectMembers(ev.Properties)
 			if err != nil {
@@ -218,6 +288,14 @@ func (p *parser) objects(f *item, ev *Event) (field, code, reason string) {
 		}
 	}
 
+	// Within a request the context that comes out is a function of the bytes that came in, and
+	// a batch's events usually carry the same ones: the last result is reused (shared, like the
+	// body, by the events of the request; nobody writes to it).
+	in := ev.Context
+	if in != nil && p.ctxPrev.in != nil && bytes.Equal(in, p.ctxPrev.in) {
+		ev.Context = p.ctxPrev.out
+		return "", "", ""
+	}
 	var sp special
 	if ev.Context != nil {
 		sp = f.ctxSp
@@ -232,19 +310,31 @@ func (p *parser) objects(f *item, ev *Event) (field, code, reason string) {
 			if sp.dup {
 				needMap = true
 			} else {
-				ev.Context = sp.rewrite(ev.Context, region, service)
+				ev.Context = sp.rewrite(p.grab, ev.Context, region, service)
 			}
 		}
 	}
 	if !needMap {
 		if p.origin != nil {
 			if server := p.server(sp.userAgent, sp.appVersion); server != nil {
-				ev.Context = spliceServer(ev.Context, server)
+				ev.Context = spliceServer(p.grab, ev.Context, server)
 			}
+		}
+		if in != nil {
+			p.ctxPrev.in, p.ctxPrev.out = in, ev.Context
 		}
 		return "", "", ""
 	}
 	return p.rebuildContext(ev)
+}
+
+// objectValue is v when it is an object, nil when it is absent or null; false for any other
+// value.
+func objectValue(v json.RawMessage) (json.RawMessage, bool) {
+	if !present(v) {
+		return nil, true
+	}
+	return v, kind(v) == "an object"
 }
 
 // rebuildContext is the slow path of objects for the context: decode, merge the batch

@@ -157,9 +157,9 @@ type special struct {
 	dup                 bool
 }
 
-// rewrite returns a copy of obj (the object sp was read from) with the region_code and
+// rewrite returns a copy of obj, in memory from grab, (the object sp was read from) with the region_code and
 // service_id values replaced by region and service where those are not nil.
-func (sp *special) rewrite(obj json.RawMessage, region, service json.RawMessage) json.RawMessage {
+func (sp *special) rewrite(grab func(int) []byte, obj json.RawMessage, region, service json.RawMessage) json.RawMessage {
 	type repl struct {
 		at, n int
 		v     json.RawMessage
@@ -174,7 +174,11 @@ func (sp *special) rewrite(obj json.RawMessage, region, service json.RawMessage)
 	if len(reps) == 2 && reps[0].at > reps[1].at {
 		reps[0], reps[1] = reps[1], reps[0]
 	}
-	out := make([]byte, 0, len(obj)+16)
+	n := len(obj)
+	for _, r := range reps {
+		n += len(r.v) - r.n
+	}
+	out := grab(n)
 	last := 0
 	for _, r := range reps {
 		out = append(out, obj[last:r.at]...)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -115,6 +116,15 @@ func load(ctx context.Context, o options, url string, bodies [][]byte, dur time.
 		res       result
 		wg        sync.WaitGroup
 	)
+	var reqs [][]byte // raw client: the encoded requests
+	if o.client == "raw" {
+		var err error
+		if reqs, err = encodeRequests(url, bodies); err != nil {
+			return result{}, err
+		}
+	}
+	host := strings.TrimPrefix(url, "http://")
+	host, _, _ = strings.Cut(host, "/")
 	var stopping atomic.Bool // workers finish their request in flight, then stop
 	for w := range o.conns {
 		wg.Add(1)
@@ -125,10 +135,19 @@ func load(ctx context.Context, o options, url string, bodies [][]byte, dur time.
 				okN, errN, ev int64
 				firstErr      string
 			)
+			raw := &rawClient{addr: host}
+			defer raw.close()
 			for i := w; !stopping.Load() && ctx.Err() == nil; i += o.conns {
-				body := bodies[i%len(bodies)]
 				start := time.Now()
-				status, err := post(ctx, cl, url, body)
+				var (
+					status int
+					err    error
+				)
+				if reqs != nil {
+					status, err = raw.do(ctx, reqs[i%len(reqs)])
+				} else {
+					status, err = post(ctx, cl, url, bodies[i%len(bodies)])
+				}
 				d := time.Since(start)
 				if ctx.Err() != nil {
 					break
@@ -194,7 +213,7 @@ func post(ctx context.Context, cl *http.Client, url string, body []byte) (int, e
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN miniProgram/wxbench")
+	req.Header.Set("User-Agent", userAgent)
 	req.SetBasicAuth(writeKey, "")
 	resp, err := cl.Do(req)
 	if err != nil {

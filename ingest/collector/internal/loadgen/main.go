@@ -45,6 +45,8 @@ type options struct {
 	markdown   bool
 	memory     bool
 	compress   bool
+	codec      string
+	client     string
 }
 
 func main() {
@@ -64,6 +66,8 @@ func main() {
 	flag.BoolVar(&o.markdown, "markdown", false, "also print the result as a Markdown table row")
 	flag.BoolVar(&o.memory, "memory", false, "diagnosis: run the embedded broker without a data dir (not the benchmark's setting)")
 	flag.BoolVar(&o.compress, "compress", true, "producer compression as in ProducerOpts (false: none)")
+	flag.StringVar(&o.client, "client", "raw", `load generator client: "raw" (pre-encoded requests on kept-alive connections, one write each: the cheapest) or "nethttp" (net/http's Client)`)
+	flag.StringVar(&o.codec, "codec", "", "diagnosis: producer compression codec instead of ProducerOpts': snappy, lz4, zstd, gzip or none")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -78,13 +82,16 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.conns < 1 || o.batch < 1 || o.bodies < 1 || o.duration <= 0 || o.rounds < 1 {
 		return errors.New("conns, batch, bodies, duration and rounds must be positive")
 	}
+	if o.client != "raw" && o.client != "nethttp" {
+		return fmt.Errorf("client %q: want raw or nethttp", o.client)
+	}
 	bodies := makeBodies(o.bodies, o.batch, 1)
 	size := 0
 	for _, b := range bodies {
 		size += len(b)
 	}
-	fmt.Fprintf(out, "collector benchmark: %d connections, batches of %d events (%d B average), %s per side in %d alternating rounds, each after %s warm-up, GOMAXPROCS %d\n",
-		o.conns, o.batch, size/len(bodies), o.duration, o.rounds, o.warmup, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "collector benchmark: %d connections (%s client), batches of %d events (%d B average), %s per side in %d alternating rounds, each after %s warm-up, GOMAXPROCS %d\n",
+		o.conns, o.client, o.batch, size/len(bodies), o.duration, o.rounds, o.warmup, runtime.GOMAXPROCS(0))
 
 	var sides []*side
 	if o.only != "collector" {
@@ -230,6 +237,21 @@ func startCollector(ctx context.Context, o options) (_ *side, err error) {
 	popts := collector.ProducerOpts()
 	if !o.compress {
 		popts = append(popts, kgo.ProducerBatchCompression(kgo.NoCompression()))
+	}
+	switch o.codec {
+	case "":
+	case "snappy":
+		popts = append(popts, kgo.ProducerBatchCompression(kgo.SnappyCompression()))
+	case "lz4":
+		popts = append(popts, kgo.ProducerBatchCompression(kgo.Lz4Compression()))
+	case "zstd":
+		popts = append(popts, kgo.ProducerBatchCompression(kgo.ZstdCompression()))
+	case "gzip":
+		popts = append(popts, kgo.ProducerBatchCompression(kgo.GzipCompression()))
+	case "none":
+		popts = append(popts, kgo.ProducerBatchCompression(kgo.NoCompression()))
+	default:
+		return nil, fmt.Errorf("unknown codec %q", o.codec)
 	}
 	if o.linger >= 0 {
 		popts = append(popts, kgo.ProducerLinger(o.linger))

@@ -14,15 +14,17 @@ import (
 // asserts no timings: only that both sides answered and the broker holds what was acknowledged
 // (run checks that itself).
 func TestRunSmoke(t *testing.T) {
-	o := options{duration: 400 * time.Millisecond, warmup: 100 * time.Millisecond, rounds: 2, conns: 2, batch: 5, bodies: 3,
-		partitions: 1, linger: -1, compress: true, markdown: true}
-	var out bytes.Buffer
-	if err := run(context.Background(), o, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
-	for _, want := range []string{"bare net/http", "collector ", "broker holds", "| collector |", "collector / baseline"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
+	for _, client := range []string{"raw", "nethttp"} {
+		o := options{duration: 400 * time.Millisecond, warmup: 100 * time.Millisecond, rounds: 2, conns: 2, batch: 5, bodies: 3,
+			partitions: 1, linger: -1, compress: true, markdown: true, client: client}
+		var out bytes.Buffer
+		if err := run(context.Background(), o, &out); err != nil {
+			t.Fatalf("%s client: run: %v\n%s", client, err, out.String())
+		}
+		for _, want := range []string{"bare net/http", "collector ", "broker holds", "| collector |", "collector / baseline", "errors 0"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%s client: output lacks %q:\n%s", client, want, out.String())
+			}
 		}
 	}
 }
