@@ -1,0 +1,113 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Allocation-free readers of the values the parser checks for every event. Each handles the
+// common form and leaves anything else to the general code beside it, which decides.
+
+// stringBytes is the content of raw when it is a JSON string literal without escapes and with
+// valid UTF-8 (a slice of raw, no copy); ok is false otherwise, also for a string that has
+// escapes (then use jsonString).
+func stringBytes(raw json.RawMessage) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, false
+	}
+	s := raw[1 : len(raw)-1]
+	if bytes.IndexByte(s, '\\') >= 0 || !utf8.Valid(s) {
+		return nil, false
+	}
+	return s, true
+}
+
+// fastRegion is canonRegion for the canonical form, a string of 12 digits: ok when v is one.
+func fastRegion(v json.RawMessage) bool {
+	s, ok := stringBytes(v)
+	return ok && len(s) == RegionCodeLen && allDigitsB(s)
+}
+
+// fastService is canonService for a JSON number: canon is the canonical form when v is a valid
+// number that is not canonical, nil when it is; ok is false when v is not a plain number (then
+// use canonService, which also words the reason).
+func fastService(v json.RawMessage) (canon json.RawMessage, ok bool) {
+	if len(v) == 0 || !allDigitsB(v) {
+		return nil, false
+	}
+	d := v
+	for len(d) > 1 && d[0] == '0' {
+		d = d[1:]
+	}
+	if len(d) > 10 {
+		return nil, false
+	}
+	var n uint64
+	for _, c := range d {
+		n = n*10 + uint64(c-'0')
+	}
+	if n == 0 || n > 1<<32-1 {
+		return nil, false
+	}
+	if len(d) != len(v) {
+		return json.RawMessage(strconv.FormatUint(n, 10)), true
+	}
+	return nil, true
+}
+
+func allDigitsB(s []byte) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// fastTime reads the form SDKs send, "2024-05-01T08:30:00.123Z" (UTC, 0–9 fraction digits), as
+// time.Parse(time.RFC3339Nano) does; ok is false for anything else (then use parseTime).
+func fastTime(raw json.RawMessage) (time.Time, bool) {
+	s, ok := stringBytes(raw)
+	if !ok || len(s) < 20 || s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(b []byte) int {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(s[0:4]), num(s[5:7]), num(s[8:10])
+	hour, minute, sec := num(s[11:13]), num(s[14:16]), num(s[17:19])
+	nsec := 0
+	switch frac := s[19 : len(s)-1]; {
+	case len(frac) == 0:
+	case len(frac) >= 2 && len(frac) <= 10 && frac[0] == '.':
+		if nsec = num(frac[1:]); nsec < 0 {
+			return time.Time{}, false
+		}
+		for range 10 - len(frac) {
+			nsec *= 10
+		}
+	default:
+		return time.Time{}, false
+	}
+	if year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if t.Day() != day { // the day is past the end of the month
+		return time.Time{}, false
+	}
+	return t, true
+}

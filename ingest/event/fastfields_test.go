@@ -1,0 +1,88 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+)
+
+var fastTimeSeeds = []string{
+	`"2024-05-01T08:30:00Z"`, `"2024-05-01T08:30:00.1Z"`, `"2024-05-01T08:30:00.123456789Z"`, `"2024-05-01T08:30:00.1234567891Z"`,
+	`"2024-02-29T23:59:59Z"`, `"2023-02-29T00:00:00Z"`, `"2024-04-31T00:00:00Z"`, `"2024-13-01T00:00:00Z"`, `"2024-00-01T00:00:00Z"`,
+	`"2024-05-01T24:00:00Z"`, `"2024-05-01T08:60:00Z"`, `"2024-05-01T08:30:60Z"`, `"0000-01-01T00:00:00Z"`, `"0001-01-01T00:00:00Z"`,
+	`"9999-12-31T23:59:59.999999999Z"`, `"2024-05-01T08:30:00.Z"`, `"2024-05-01T08:30:00+08:00"`, `"2024-05-01 08:30:00Z"`,
+	`"2024-05-01T08:30:00z"`, `"2024-5-01T08:30:00Z"`, `"+024-05-01T08:30:00Z"`, `"2024-05-01T08:30:00.-1Z"`, `"2024-05-01T08:30:00\u005a"`,
+	`"2024-05-01"`, `2024`, `null`, `"２０２４-05-01T08:30:00Z"`, `"2024-05-01T08:30:00.000000000Z"`,
+}
+
+// FuzzFastTime: whenever fastTime reads a value, time.Parse agrees.
+func FuzzFastTime(f *testing.F) {
+	for _, s := range fastTimeSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := fastTime(json.RawMessage(s))
+		if !ok {
+			return
+		}
+		str, isStr := jsonString(json.RawMessage(s))
+		want, err := time.Parse(time.RFC3339Nano, str)
+		if !isStr || err != nil {
+			t.Fatalf("fastTime(%s) = %v, time.Parse: %v", s, got, err)
+		}
+		if !got.Equal(want) || got != want.UTC() {
+			t.Fatalf("fastTime(%s) = %v, time.Parse %v", s, got, want)
+		}
+	})
+}
+
+func TestFastTime(t *testing.T) {
+	taken := 0
+	for _, s := range fastTimeSeeds {
+		got, ok := fastTime(json.RawMessage(s))
+		str, _ := jsonString(json.RawMessage(s))
+		want, err := time.Parse(time.RFC3339Nano, str)
+		if ok {
+			taken++
+			if err != nil || got != want.UTC() {
+				t.Errorf("fastTime(%s) = %v, time.Parse %v, %v", s, got, want, err)
+			}
+		}
+	}
+	if taken < 6 {
+		t.Errorf("fast path taken for %d seeds only", taken)
+	}
+}
+
+// FuzzFastService: whenever fastService reads a service_id, slowService agrees.
+func FuzzFastService(f *testing.F) {
+	for _, s := range []string{`1`, `0`, `007`, `4294967295`, `4294967296`, `00000000004294967295`, `99999999999999999999999`, `"7"`, `-1`, `1.0`, `1e3`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := fastService(json.RawMessage(s))
+		if !ok {
+			return
+		}
+		want, reason := slowService(json.RawMessage(s))
+		if reason != "" || !bytes.Equal(got, want) {
+			t.Fatalf("fastService(%s) = %s, slowService %s %q", s, got, want, reason)
+		}
+	})
+}
+
+func TestFastRegion(t *testing.T) {
+	for _, s := range []string{`"510104017001"`, `"51010401700"`, `510104017001`, `"51010401700a"`, `"5101040170\u0030"`, `"５１０１０４０１７００１"`} {
+		want, reason := json.RawMessage(nil), ""
+		if !fastRegion(json.RawMessage(s)) {
+			continue
+		}
+		// the fast path only says "canonical": the general code must agree
+		code, _ := jsonString(json.RawMessage(s))
+		if !allDigits(code) || len(code) != RegionCodeLen || strconv.Quote(code) != s {
+			t.Errorf("fastRegion(%s) = canonical, want %s %q", s, want, reason)
+		}
+	}
+}
