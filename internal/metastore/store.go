@@ -3,13 +3,16 @@ package metastore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"               // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Store is an open metadata database. It is safe for concurrent use.
@@ -41,7 +44,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	db.SetMaxOpenConns(maxConns)
 	s := &Store{db: db, dialect: dialect}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db, dialect); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("metastore: connect %s: %w", redact(cfg.DSN), err)
 	}
@@ -53,6 +56,28 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("metastore: create %s: %w", migrationsTable, err)
 	}
 	return s, nil
+}
+
+// connectRetry bounds how long ping retries a busy SQLite database.
+const connectRetry = 5 * time.Second
+
+// ping connects, retrying while SQLite answers SQLITE_BUSY: switching a new database file to WAL
+// needs a moment of exclusive access, and a second process connecting at that moment gets
+// SQLITE_BUSY at once, without the busy timeout being applied.
+func ping(ctx context.Context, db *sql.DB, dialect Dialect) error {
+	deadline := time.Now().Add(connectRetry)
+	for {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || dialect != SQLite || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Close closes the database.

@@ -33,7 +33,7 @@ func ClickHouse(t testing.TB) warehouse.Config {
 	}
 	cfg := warehouse.DefaultConfig()
 	cfg.Addr = addr
-	cfg.Database = databaseName(t.Name())
+	cfg.Database = UniqueName(t.Name())
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("test failed: keeping ClickHouse database %s at %s", cfg.Database, cfg.Addr)
@@ -62,8 +62,10 @@ func Warehouse(t testing.TB) (warehouse.Config, driver.Conn) {
 	return cfg, conn
 }
 
-// databaseName makes test_<lowercased test name, letters and digits, ≤24>_<8 hex>.
-func databaseName(testName string) string {
+// UniqueName makes test_<lowercased test name, letters and digits, ≤24>_<8 hex>: a safe, unique
+// database or schema name for a test (ClickHouse databases here, PostgreSQL schemas in
+// metastoretest).
+func UniqueName(testName string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(testName) {
 		if b.Len() >= 24 {

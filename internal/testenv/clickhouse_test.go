@@ -15,12 +15,12 @@ func TestDatabaseName(t *testing.T) {
 		{"TestAVeryLongNameThatGoesOnAndOn", "test_testaverylongnamethatgoe_"},
 	}
 	for _, tt := range tests {
-		got := databaseName(tt.testName)
+		got := UniqueName(tt.testName)
 		if !strings.HasPrefix(got, tt.prefix) || len(got) != len(tt.prefix)+8 || !warehouse.ValidDatabaseName(got) {
-			t.Errorf("databaseName(%q) = %q, want %s<8 hex>, a valid name", tt.testName, got, tt.prefix)
+			t.Errorf("UniqueName(%q) = %q, want %s<8 hex>, a valid name", tt.testName, got, tt.prefix)
 		}
 	}
-	if databaseName("TestX") == databaseName("TestX") {
+	if UniqueName("TestX") == UniqueName("TestX") {
 		t.Error("two calls gave the same name")
 	}
 }

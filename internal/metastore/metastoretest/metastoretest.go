@@ -6,17 +6,15 @@ package metastoretest
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/citypulse/citypulse/internal/metastore"
+	"github.com/citypulse/citypulse/internal/testenv"
 )
 
 // PostgresDSNEnv names the variable that gives the test PostgreSQL, e.g.
@@ -57,7 +55,7 @@ func PostgresConfig(t testing.TB) metastore.Config {
 	if err != nil {
 		t.Fatalf("%s: %v", PostgresDSNEnv, err)
 	}
-	schema := schemaName(t.Name())
+	schema := testenv.UniqueName(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	admin, err := sql.Open("pgx", base)
@@ -111,23 +109,4 @@ func open(t testing.TB, cfg metastore.Config) *metastore.Store {
 		}
 	})
 	return s
-}
-
-// schemaName makes test_<lowercased test name, letters and digits, ≤24>_<8 hex>: a safe identifier.
-func schemaName(testName string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(testName) {
-		if b.Len() >= 24 {
-			break
-		}
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '/' || r == '_' || r == '-':
-			b.WriteByte('_')
-		}
-	}
-	rnd := make([]byte, 4)
-	_, _ = rand.Read(rnd)
-	return "test_" + strings.Trim(b.String(), "_") + "_" + hex.EncodeToString(rnd)
 }
