@@ -93,7 +93,7 @@ func scrub(ctx map[string]json.RawMessage) bool {
 // raw itself when it cannot be read as an object with an object context.
 func scrubRaw(raw json.RawMessage) json.RawMessage {
 	m, err := objectMembers(raw)
-	if err != nil || kind(m["context"]) != "an object" {
+	if err != nil || JSONKind(m["context"]) != "an object" {
 		return raw
 	}
 	ctx, err := objectMembers(m["context"])
@@ -244,7 +244,7 @@ func spliceServer(grab func(int) []byte, ctx json.RawMessage, server []byte) jso
 
 // appVersion reads the version member of a context.app object.
 func appVersion(app json.RawMessage) json.RawMessage {
-	if kind(app) != "an object" {
+	if JSONKind(app) != "an object" {
 		return nil
 	}
 	m, err := objectMembers(app)
@@ -257,7 +257,7 @@ func appVersion(app json.RawMessage) json.RawMessage {
 // versionString normalises an app version given as a string or a number.
 func versionString(v json.RawMessage) string {
 	var s string
-	switch kind(v) {
+	switch JSONKind(v) {
 	case "a string":
 		s, _ = jsonString(v)
 	case "a number":

@@ -18,8 +18,9 @@ func NewMessageID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// kind names the JSON type of a raw value, for messages.
-func kind(raw json.RawMessage) string {
+// JSONKind names the JSON type of a raw value for messages ("an object", "a string", …;
+// "nothing" when empty). The tracking plan's messages use it too.
+func JSONKind(raw []byte) string {
 	if len(raw) == 0 || !plainEnds(raw) {
 		raw = bytes.TrimSpace(raw)
 	}
@@ -44,7 +45,7 @@ func kind(raw json.RawMessage) string {
 
 // jsonString decodes raw when it is a JSON string.
 func jsonString(raw json.RawMessage) (string, bool) {
-	if kind(raw) != "a string" {
+	if JSONKind(raw) != "a string" {
 		return "", false
 	}
 	if !plainEnds(raw) {
@@ -56,7 +57,7 @@ func jsonString(raw json.RawMessage) (string, bool) {
 // idString accepts a string, or a number kept as its literal text (so 12345678901234567890
 // stays exact).
 func idString(raw json.RawMessage) (string, bool) {
-	switch kind(raw) {
+	switch JSONKind(raw) {
 	case "a string":
 		return jsonString(raw)
 	case "a number":
@@ -92,7 +93,7 @@ func parseTime(raw json.RawMessage) (time.Time, string) {
 	}
 	s, ok := jsonString(raw)
 	if !ok {
-		return time.Time{}, fmt.Sprintf("must be an ISO-8601 string, not %s", kind(raw))
+		return time.Time{}, fmt.Sprintf("must be an ISO-8601 string, not %s", JSONKind(raw))
 	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -111,7 +112,7 @@ func mergeObjects(base, over map[string]json.RawMessage) (map[string]json.RawMes
 	}
 	for k, v := range over {
 		b, ok := out[k]
-		if !ok || kind(b) != "an object" || kind(v) != "an object" {
+		if !ok || JSONKind(b) != "an object" || JSONKind(v) != "an object" {
 			out[k] = v
 			continue
 		}
@@ -183,7 +184,7 @@ func canonRegion(v json.RawMessage) (json.RawMessage, string) {
 		return nil, ""
 	}
 	var code string
-	switch kind(v) {
+	switch JSONKind(v) {
 	case "a string":
 		code, _ = jsonString(v)
 	case "a number":
@@ -192,7 +193,7 @@ func canonRegion(v json.RawMessage) (json.RawMessage, string) {
 	if !allDigits(code) || len(code) != RegionCodeLen {
 		return nil, fmt.Sprintf("must be a %d-digit statistical division code (e.g. \"510104017001\"), not %s", RegionCodeLen, cut(v))
 	}
-	if kind(v) != "a string" || len(bytes.TrimSpace(v)) != RegionCodeLen+2 {
+	if JSONKind(v) != "a string" || len(bytes.TrimSpace(v)) != RegionCodeLen+2 {
 		return json.RawMessage(strconv.Quote(code)), ""
 	}
 	return nil, ""
@@ -212,7 +213,7 @@ func slowService(v json.RawMessage) (json.RawMessage, string) {
 		return nil, ""
 	}
 	var digits string
-	switch kind(v) {
+	switch JSONKind(v) {
 	case "a string":
 		digits, _ = jsonString(v)
 	case "a number":
@@ -223,7 +224,7 @@ func slowService(v json.RawMessage) (json.RawMessage, string) {
 		return nil, fmt.Sprintf("must be a positive integer up to %d (a number or a numeric string), not %s", uint32(math.MaxUint32), cut(v))
 	}
 	canon := strconv.FormatUint(n, 10)
-	if kind(v) != "a number" || canon != digits {
+	if JSONKind(v) != "a number" || canon != digits {
 		return json.RawMessage(canon), ""
 	}
 	return nil, ""

@@ -97,8 +97,8 @@ func checkParse(t *testing.T, items int, evs []Event, rejs []Rejection, err erro
 			t.Fatalf("event JSON does not decode: %v\n%s", err, b)
 		}
 		for name, raw := range map[string]json.RawMessage{"context": back.Context, "properties": back.Properties, "traits": back.Traits} {
-			if raw != nil && kind(raw) != "an object" {
-				t.Fatalf("%s is %s", name, kind(raw))
+			if raw != nil && JSONKind(raw) != "an object" {
+				t.Fatalf("%s is %s", name, JSONKind(raw))
 			}
 		}
 		for _, raw := range []json.RawMessage{back.Context, back.Properties} {
@@ -109,7 +109,7 @@ func checkParse(t *testing.T, items int, evs []Event, rejs []Rejection, err erro
 					t.Fatalf("region_code %s not normalised", v)
 				}
 			}
-			if v, ok := m["service_id"]; ok && present(v) && (kind(v) != "a number" || !allDigits(string(v))) {
+			if v, ok := m["service_id"]; ok && present(v) && (JSONKind(v) != "a number" || !allDigits(string(v))) {
 				t.Fatalf("service_id %s not normalised", v)
 			}
 		}

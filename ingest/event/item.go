@@ -83,7 +83,7 @@ func (m *strMemo) str(slot int, raw json.RawMessage) (string, bool) {
 
 // id is idString through the memo.
 func (m *strMemo) id(slot int, raw json.RawMessage) (string, bool) {
-	if kind(raw) == "a string" {
+	if JSONKind(raw) == "a string" {
 		return m.str(slot, bytes.TrimSpace(raw))
 	}
 	return idString(raw)
@@ -107,15 +107,15 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 	if len(raw) > MaxEventBytes {
 		return reject("", CodeTooLarge, fmt.Sprintf("event is %d bytes, more than the %d allowed", len(raw), MaxEventBytes))
 	}
-	if kind(raw) != "an object" {
-		return reject("", CodeNotObject, fmt.Sprintf("event must be a JSON object, not %s", kind(raw)))
+	if JSONKind(raw) != "an object" {
+		return reject("", CodeNotObject, fmt.Sprintf("event must be a JSON object, not %s", JSONKind(raw)))
 	}
 
 	// messageId first, so that every later rejection carries it.
 	if v := f.messageID; present(v) {
 		s, ok := jsonString(v)
 		if !ok {
-			return reject("messageId", CodeWrongType, fmt.Sprintf("must be a string, not %s", kind(v)))
+			return reject("messageId", CodeWrongType, fmt.Sprintf("must be a string, not %s", JSONKind(v)))
 		}
 		if n := utf8.RuneCountInString(s); n > MaxMessageIDLen {
 			return reject("messageId", CodeTooLong, fmt.Sprintf("is %d characters, more than the %d allowed", n, MaxMessageIDLen))
@@ -130,7 +130,7 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 		}
 		s, ok := p.strs.str(memoType, v)
 		if !ok {
-			return reject("type", CodeWrongType, fmt.Sprintf("must be a string, not %s", kind(v)))
+			return reject("type", CodeWrongType, fmt.Sprintf("must be a string, not %s", JSONKind(v)))
 		}
 		typ = s
 	}
@@ -152,7 +152,7 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 		}
 		s, ok := p.strs.id(memoUserID+i, v)
 		if !ok {
-			return reject(id.field, CodeWrongType, fmt.Sprintf("must be a string or a number, not %s", kind(v)))
+			return reject(id.field, CodeWrongType, fmt.Sprintf("must be a string or a number, not %s", JSONKind(v)))
 		}
 		if n := utf8.RuneCountInString(s); n > MaxIDLen {
 			return reject(id.field, CodeTooLong, fmt.Sprintf("is %d characters, more than the %d allowed", n, MaxIDLen))
@@ -182,7 +182,7 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 		}
 		s, ok := p.strs.str(memoEvent, v)
 		if !ok {
-			return reject("event", CodeWrongType, fmt.Sprintf("must be a string, not %s", kind(v)))
+			return reject("event", CodeWrongType, fmt.Sprintf("must be a string, not %s", JSONKind(v)))
 		}
 		if s == "" {
 			return reject("event", CodeRequired, "required for a track call: the event name")
@@ -192,7 +192,7 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 		if v := f.name; present(v) {
 			s, ok := p.strs.str(memoName, v)
 			if !ok {
-				return reject("name", CodeWrongType, fmt.Sprintf("must be a string, not %s", kind(v)))
+				return reject("name", CodeWrongType, fmt.Sprintf("must be a string, not %s", JSONKind(v)))
 			}
 			ev.Name = s
 		}
@@ -258,13 +258,13 @@ func (p *parser) objects(f *item, ev *Event) (field, code, reason string) {
 	// Written out rather than looped over pointers into ev, which would move ev to the heap.
 	var ok bool
 	if ev.Properties, ok = objectValue(f.properties); !ok {
-		return "properties", CodeWrongType, fmt.Sprintf("must be an object, not %s", kind(f.properties))
+		return "properties", CodeWrongType, fmt.Sprintf("must be an object, not %s", JSONKind(f.properties))
 	}
 	if ev.Traits, ok = objectValue(f.traits); !ok {
-		return "traits", CodeWrongType, fmt.Sprintf("must be an object, not %s", kind(f.traits))
+		return "traits", CodeWrongType, fmt.Sprintf("must be an object, not %s", JSONKind(f.traits))
 	}
 	if ev.Context, ok = objectValue(f.context); !ok {
-		return "context", CodeWrongType, fmt.Sprintf("must be an object, not %s", kind(f.context))
+		return "context", CodeWrongType, fmt.Sprintf("must be an object, not %s", JSONKind(f.context))
 	}
 
 	if ev.Properties != nil {
@@ -334,7 +334,7 @@ func objectValue(v json.RawMessage) (json.RawMessage, bool) {
 	if !present(v) {
 		return nil, true
 	}
-	return v, kind(v) == "an object"
+	return v, JSONKind(v) == "an object"
 }
 
 // rebuildContext is the slow path of objects for the context: decode, merge the batch

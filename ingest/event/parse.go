@@ -70,7 +70,7 @@ func (r Request) ParseBatch(body []byte) ([]Event, []Rejection, error) {
 	var batchCtx map[string]json.RawMessage
 	if present(b.Context) {
 		m, err := objectMembers(b.Context)
-		if err != nil || kind(b.Context) != "an object" {
+		if err != nil || JSONKind(b.Context) != "an object" {
 			return nil, nil, &RequestError{Field: "context", Reason: "must be an object"}
 		}
 		batchCtx = m
@@ -208,7 +208,7 @@ func slowScanBatch(trimmed []byte) (batchBody, error) {
 					if err := skipRest(s); err != nil {
 						return bad(err)
 					}
-					return batchBody{}, &RequestError{Field: "batch", Reason: "must be an array, not " + kind(v)}
+					return batchBody{}, &RequestError{Field: "batch", Reason: "must be an array, not " + JSONKind(v)}
 				}
 				b.Batch = nil
 				continue

@@ -284,7 +284,7 @@ func TestNewDeadLetter(t *testing.T) {
 	}
 	var s string
 	if err := json.Unmarshal(back.Raw, &s); err != nil || len(s) > MaxEventBytes+8 {
-		t.Errorf("oversize raw kept as %d-byte %s (err %v)", len(back.Raw), kind(back.Raw), err)
+		t.Errorf("oversize raw kept as %d-byte %s (err %v)", len(back.Raw), JSONKind(back.Raw), err)
 	}
 	if b, _ := json.Marshal(NewDeadLetter(Rejection{}, src, now)); !strings.Contains(string(b), `"raw":null`) {
 		t.Errorf("empty raw: %s", b)

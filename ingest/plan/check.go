@@ -184,7 +184,7 @@ func (f *field) check(val []byte) (rule, reason string) {
 	switch f.typ {
 	case kString:
 		if val[0] != '"' {
-			return RuleType, "must be a string, not " + jsonKind(val)
+			return RuleType, "must be a string, not " + event.JSONKind(val)
 		}
 		s, ok := unquote(val)
 		if !ok {
@@ -210,7 +210,7 @@ func (f *field) check(val []byte) (rule, reason string) {
 	case kInteger, kNumber:
 		x, ok := parseNumber(val)
 		if !ok {
-			return RuleType, fmt.Sprintf("must be %s, not %s", article(f.typeName), jsonKind(val))
+			return RuleType, fmt.Sprintf("must be %s, not %s", article(f.typeName), event.JSONKind(val))
 		}
 		if f.typ == kInteger && math.Trunc(x) != x {
 			return RuleType, fmt.Sprintf("must be an integer, not %s", cutBytes(val))
@@ -231,18 +231,18 @@ func (f *field) check(val []byte) (rule, reason string) {
 			b = true
 		case "false":
 		default:
-			return RuleType, "must be a boolean, not " + jsonKind(val)
+			return RuleType, "must be a boolean, not " + event.JSONKind(val)
 		}
 		if f.hasEnum && !f.enumBool[boolIndex(b)] {
 			return RuleEnum, fmt.Sprintf("%t is not one of %s", b, f.enumText)
 		}
 	case kObject:
 		if val[0] != '{' {
-			return RuleType, "must be an object, not " + jsonKind(val)
+			return RuleType, "must be an object, not " + event.JSONKind(val)
 		}
 	case kArray:
 		if val[0] != '[' {
-			return RuleType, "must be an array, not " + jsonKind(val)
+			return RuleType, "must be an array, not " + event.JSONKind(val)
 		}
 	}
 	return "", ""
@@ -277,24 +277,6 @@ func article(typeName string) string {
 		return "an integer"
 	}
 	return "a number"
-}
-
-// jsonKind names the JSON type of a raw value, for messages.
-func jsonKind(v []byte) string {
-	switch c := v[0]; {
-	case c == '{':
-		return "an object"
-	case c == '[':
-		return "an array"
-	case c == '"':
-		return "a string"
-	case c == 't' || c == 'f':
-		return "a boolean"
-	case c == 'n':
-		return "null"
-	default:
-		return "a number"
-	}
 }
 
 func quoteCut(s []byte) string {
