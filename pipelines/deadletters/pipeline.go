@@ -46,11 +46,7 @@ type Options struct {
 // Build adds the bad-events pipeline, reading the given DLQ ranges, to s.
 func Build(s beam.Scope, ranges []kafkaio.OffsetRange, opt Options) {
 	s = s.Scope("bad_events")
-	elems := make([]any, len(ranges))
-	for i, r := range ranges {
-		elems[i] = r
-	}
-	records := beam.ParDo(s, &kafkaio.ReadFn{Brokers: opt.Brokers}, beam.Create(s, elems...))
+	records := kafkaio.Read(s, opt.Brokers, ranges)
 	rows := beam.ParDo(s, &decodeFn{Timezone: opt.Timezone}, records)
 	beam.ParDo0(s, &writeFn{Timezone: opt.Timezone, Sink: chsink.Sink{
 		Warehouse: opt.Warehouse, Table: Table, Columns: Columns, BatchRows: opt.BatchRows, Namespace: Namespace}}, rows)

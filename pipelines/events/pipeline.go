@@ -58,11 +58,7 @@ type Options struct {
 // Build adds the events pipeline, reading the given ranges, to s.
 func Build(s beam.Scope, ranges []kafkaio.OffsetRange, opt Options) {
 	s = s.Scope("events")
-	elems := make([]any, len(ranges))
-	for i, r := range ranges {
-		elems[i] = r
-	}
-	records := beam.ParDo(s, &kafkaio.ReadFn{Brokers: opt.Brokers}, beam.Create(s, elems...))
+	records := kafkaio.Read(s, opt.Brokers, ranges)
 	byID, undecodable := beam.ParDo2(s, &decodeFn{}, records)
 	rows, unusable := beam.ParDo2(s, &dedupeFn{Timezone: opt.Timezone}, beam.GroupByKey(s, byID))
 	days := beam.ParDo(s, &writeFn{Timezone: opt.Timezone, Sink: chsink.Sink{

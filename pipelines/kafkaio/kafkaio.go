@@ -116,6 +116,16 @@ func Commit(ctx context.Context, adm *kadm.Client, group string, ranges []Offset
 	return nil
 }
 
+// Read adds a bounded read of the ranges to s: one element per range, each read whole by ReadFn.
+func Read(s beam.Scope, brokers []string, ranges []OffsetRange) beam.PCollection {
+	s = s.Scope("kafka.Read")
+	elems := make([]any, len(ranges))
+	for i, r := range ranges {
+		elems[i] = r
+	}
+	return beam.ParDo(s, &ReadFn{Brokers: brokers}, beam.Create(s, elems...))
+}
+
 // ReadFn reads every record of an OffsetRange. A range whose records cannot all be read within
 // IdleTimeout of the last progress fails the bundle (and so the run; nothing is committed).
 type ReadFn struct {
