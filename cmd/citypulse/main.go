@@ -38,6 +38,8 @@ var commands = map[string]command{
 	"migrate":   migrateCommand,
 	"plan":      planCommand,
 	"feeds":     feedsCommand,
+	"source":    sourceCommand,
+	"push":      pushCommand,
 }
 
 func main() {
