@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -17,6 +18,12 @@ type Config struct {
 	// DLQGroup is the Kafka consumer group whose committed offsets mark the dead letters already
 	// stored in ods_bad_events by the bad-events pipeline.
 	DLQGroup string `flag:"pipeline-dlq-group" help:"Kafka consumer group holding the bad-events (dead-letter) pipeline's progress"`
+	// CleanGroup prefixes the Kafka consumer groups of the cleaning pipelines: one group per
+	// dataset, "<CleanGroup>-<dataset>" (e.g. citypulse-pipeline-clean-person).
+	CleanGroup string `flag:"pipeline-clean-group" help:"prefix of the Kafka consumer groups holding the feed cleaning pipelines' progress (one per dataset: <prefix>-<dataset>)"`
+	// CleanHashKey keys the identity hash and the hashes of personal fields (HMAC-SHA256) in the
+	// clean tables. Changing it changes every identity key, so set it once per deployment.
+	CleanHashKey string `flag:"clean-hash-key" help:"secret key of the identity and personal-field hashes in dwd_ tables (HMAC-SHA256); the default is a fixed DEVELOPMENT key, public in the source: set your own in production"`
 	// MaxRangeRecords cuts a partition's backlog into ranges of at most this many records.
 	MaxRangeRecords int64 `flag:"pipeline-max-range-records" help:"largest offset range one pipeline element reads"`
 	// MaxRunRecords caps the records one run takes, so a large backlog is drained in steps that
@@ -28,6 +35,10 @@ type Config struct {
 	Timezone string `flag:"timezone" help:"time zone of event dates (IANA name)"`
 }
 
+// DevCleanHashKey is the default clean-hash-key: a development key, public in the source, so
+// hashes made with it protect nothing.
+const DevCleanHashKey = "citypulse-dev-clean-hash-key-NOT-FOR-PRODUCTION"
+
 // DefaultConfig returns the settings of the local stack.
 func DefaultConfig() Config {
 	return Config{
@@ -35,6 +46,8 @@ func DefaultConfig() Config {
 		Interval:        5 * time.Second,
 		Group:           "citypulse-pipeline-events",
 		DLQGroup:        "citypulse-pipeline-bad-events",
+		CleanGroup:      "citypulse-pipeline-clean",
+		CleanHashKey:    DevCleanHashKey,
 		MaxRangeRecords: 50_000,
 		MaxRunRecords:   500_000,
 		BatchRows:       50_000,
@@ -55,6 +68,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pipeline-dlq-group: empty")
 	case c.DLQGroup == c.Group:
 		return fmt.Errorf("pipeline-dlq-group: %q is also pipeline-group: each pipeline needs its own group", c.DLQGroup)
+	case c.CleanGroup == "":
+		return fmt.Errorf("pipeline-clean-group: empty")
+	case strings.HasPrefix(c.Group, c.CleanGroup+"-") || strings.HasPrefix(c.DLQGroup, c.CleanGroup+"-"):
+		return fmt.Errorf("pipeline-clean-group: %q prefixes another pipeline's group: each pipeline needs its own group", c.CleanGroup)
+	case len(c.CleanHashKey) < 16:
+		return fmt.Errorf("clean-hash-key: %d bytes: want at least 16", len(c.CleanHashKey))
 	case c.MaxRangeRecords <= 0:
 		return fmt.Errorf("pipeline-max-range-records: %d: want > 0", c.MaxRangeRecords)
 	case c.MaxRunRecords < c.MaxRangeRecords:

@@ -1,6 +1,8 @@
 // Package pipelines holds CityPulse's Apache Beam pipelines and the loop that runs them: the
-// events pipeline (pipelines/events: citypulse.events.v1 → dwd_events and the daily aggregate)
-// and the bad-events pipeline (pipelines/deadletters: citypulse.events.dlq.v1 → ods_bad_events).
+// events pipeline (pipelines/events: citypulse.events.v1 → dwd_events and the daily aggregate),
+// the bad-events pipeline (pipelines/deadletters: citypulse.events.dlq.v1 → ods_bad_events) and
+// one cleaning pipeline per feed dataset (pipelines/cleaning: citypulse.feeds.<dataset>.v1 →
+// dwd_<dataset> and ods_feed_quarantine).
 // Each pipeline is built by a function on a beam.Scope (construction apart from running, as in
 // Beam's examples); the Runner executes bounded runs turn after turn on the configured runner
 // (Prism in-process by default), each pipeline with its own consumer group, committing Kafka

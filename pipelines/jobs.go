@@ -1,10 +1,14 @@
 package pipelines
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
 
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/pipelines/cleaning"
 	"github.com/citypulse/citypulse/pipelines/deadletters"
 	"github.com/citypulse/citypulse/pipelines/events"
 	"github.com/citypulse/citypulse/pipelines/kafkaio"
@@ -16,16 +20,22 @@ const (
 	PipelineBadEvents = "bad_events"
 )
 
+// PipelineClean is the name of a dataset's cleaning pipeline: "clean_<dataset>".
+func PipelineClean(dataset string) string { return "clean_" + dataset }
+
 // job is one pipeline the Runner drives each turn: the topic it reads, the consumer group whose
 // committed offsets mark what it has written, how to build a run over some ranges, where the
 // ranges it read go in the turn's Result, and where its Beam counters go (by namespace and
 // name). Each job has its own group, so one job's failure neither commits nor holds back the
 // other's progress.
 type job struct {
-	name     string
-	topic    string
-	group    string
-	build    func(s beam.Scope, ranges []kafkaio.OffsetRange)
+	name  string
+	topic string
+	group string
+	// absentOK: a missing topic means nothing to read yet (feed topics are created by the
+	// feeds gateway when a dataset's first batch comes).
+	absentOK bool
+	build    func(s beam.Scope, ranges []kafkaio.OffsetRange) error
 	ranges   func(*Result) *[]kafkaio.OffsetRange
 	counters map[metrics.StepKey]func(*Result) *int64 // Step is left empty
 }
@@ -38,11 +48,12 @@ func (r *Runner) pipelineJobs() []job {
 		name:  PipelineEvents,
 		topic: bus.EventsTopic,
 		group: r.cfg.Group,
-		build: func(s beam.Scope, ranges []kafkaio.OffsetRange) {
+		build: func(s beam.Scope, ranges []kafkaio.OffsetRange) error {
 			events.Build(s, ranges, events.Options{
 				Brokers: r.bus.Brokers, DLQTopic: bus.DLQTopic, Warehouse: r.wh,
 				Timezone: r.cfg.Timezone, BatchRows: r.cfg.BatchRows,
 			})
+			return nil
 		},
 		ranges: func(x *Result) *[]kafkaio.OffsetRange { return &x.Ranges },
 		counters: map[metrics.StepKey]func(*Result) *int64{
@@ -56,10 +67,11 @@ func (r *Runner) pipelineJobs() []job {
 		name:  PipelineBadEvents,
 		topic: bus.DLQTopic,
 		group: r.cfg.DLQGroup,
-		build: func(s beam.Scope, ranges []kafkaio.OffsetRange) {
+		build: func(s beam.Scope, ranges []kafkaio.OffsetRange) error {
 			deadletters.Build(s, ranges, deadletters.Options{
 				Brokers: r.bus.Brokers, Warehouse: r.wh, Timezone: r.cfg.Timezone, BatchRows: r.cfg.BatchRows,
 			})
+			return nil
 		},
 		ranges: func(x *Result) *[]kafkaio.OffsetRange { return &x.BadEvents.Ranges },
 		counters: map[metrics.StepKey]func(*Result) *int64{
@@ -70,6 +82,36 @@ func (r *Runner) pipelineJobs() []job {
 	}}
 }
 
+// cleanJobs returns one cleaning pipeline per dataset of cleaning.Specs, in name order.
+func (r *Runner) cleanJobs() []job {
+	key := func(ns, name string) metrics.StepKey { return metrics.StepKey{Namespace: ns, Name: name} }
+	var jobs []job
+	for _, ds := range slices.Sorted(maps.Keys(cleaning.Specs)) {
+		at := func(x *Result) *CleanResult { return x.clean(ds) }
+		ns := cleaning.Namespace(ds)
+		jobs = append(jobs, job{
+			name:     PipelineClean(ds),
+			topic:    bus.FeedsTopic(ds),
+			group:    r.cfg.CleanGroup + "-" + ds,
+			absentOK: true,
+			build: func(s beam.Scope, ranges []kafkaio.OffsetRange) error {
+				return cleaning.Build(s, ranges, cleaning.Options{Brokers: r.bus.Brokers, Warehouse: r.wh,
+					Dataset: ds, HashKey: r.cfg.CleanHashKey, BatchRows: r.cfg.BatchRows})
+			},
+			ranges: func(x *Result) *[]kafkaio.OffsetRange { return &at(x).Ranges },
+			counters: map[metrics.StepKey]func(*Result) *int64{
+				key(ns, cleaning.CounterRead):                                  func(x *Result) *int64 { return &at(x).Read },
+				key(ns, cleaning.CounterValid):                                 func(x *Result) *int64 { return &at(x).Valid },
+				key(ns, cleaning.CounterQuarantined):                           func(x *Result) *int64 { return &at(x).Quarantined },
+				key(ns, cleaning.CounterUndecodable):                           func(x *Result) *int64 { return &at(x).Undecodable },
+				key(ns, cleaning.CounterWritten):                               func(x *Result) *int64 { return &at(x).Written },
+				key(cleaning.QuarantineNamespace(ds), cleaning.CounterWritten): func(x *Result) *int64 { return &at(x).QuarantineRows },
+			},
+		})
+	}
+	return jobs
+}
+
 // stage names the records metric's stage label for a job's counter.
 var stages = map[string]string{
 	events.CounterRead:             "read",
@@ -77,4 +119,6 @@ var stages = map[string]string{
 	events.CounterWritten:          "written",
 	events.CounterDeadLetters:      "dead_letter",
 	deadletters.CounterUndecodable: "undecodable",
+	cleaning.CounterValid:          "valid",
+	cleaning.CounterQuarantined:    "quarantined",
 }

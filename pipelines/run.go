@@ -12,6 +12,7 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism" // registers the in-process runner
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	_ "time/tzdata" // event dates must not depend on the host's zone files
 
@@ -33,7 +34,10 @@ type Result struct {
 	Days        int64
 	// BadEvents is what the bad-events pipeline stored from the dead-letter topic.
 	BadEvents BadEventsResult
-	Duration  time.Duration
+	// Clean is what each dataset's cleaning pipeline did, by dataset (every dataset of
+	// cleaning.Specs has an entry).
+	Clean    map[string]*CleanResult
+	Duration time.Duration
 }
 
 // BadEventsResult is what one run of the bad-events pipeline did.
@@ -48,11 +52,47 @@ type BadEventsResult struct {
 	Written int64
 }
 
-// Idle reports whether the turn found nothing unread in any topic.
-func (r Result) Idle() bool { return len(r.Ranges) == 0 && len(r.BadEvents.Ranges) == 0 }
+// CleanResult is what one run of a dataset's cleaning pipeline did.
+type CleanResult struct {
+	// Ranges are the feed topic's ranges read (committed unless RunOnce's error names the
+	// dataset's cleaning pipeline).
+	Ranges []kafkaio.OffsetRange
+	// Read records: Valid ones and Quarantined ones (of which Undecodable were no feed records).
+	Read        int64
+	Valid       int64
+	Quarantined int64
+	Undecodable int64
+	// Written rows to the dataset's dwd_ table; QuarantineRows to ods_feed_quarantine (one per
+	// field error).
+	Written        int64
+	QuarantineRows int64
+}
 
-// Runner runs the events and bad-events pipelines over their unread backlogs, one bounded run of
-// each per turn.
+// clean returns the dataset's entry of Clean, adding it when missing.
+func (r *Result) clean(dataset string) *CleanResult {
+	if r.Clean == nil {
+		r.Clean = map[string]*CleanResult{}
+	}
+	c, ok := r.Clean[dataset]
+	if !ok {
+		c = &CleanResult{}
+		r.Clean[dataset] = c
+	}
+	return c
+}
+
+// Idle reports whether the turn found nothing unread in any topic.
+func (r Result) Idle() bool {
+	for _, c := range r.Clean {
+		if len(c.Ranges) > 0 {
+			return false
+		}
+	}
+	return len(r.Ranges) == 0 && len(r.BadEvents.Ranges) == 0
+}
+
+// Runner runs the events, bad-events and cleaning pipelines over their unread backlogs, one
+// bounded run of each per turn.
 type Runner struct {
 	cfg  Config
 	bus  bus.Config
@@ -74,7 +114,7 @@ type runnerMetrics struct {
 func newMetrics(reg prometheus.Registerer) *runnerMetrics {
 	m := &runnerMetrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citypulse_pipeline_runs_total",
-			Help: "Pipeline runs by pipeline (events, bad_events) and outcome (ok, empty, error)."}, []string{"pipeline", "outcome"}),
+			Help: "Pipeline runs by pipeline (events, bad_events, clean_<dataset>) and outcome (ok, empty, error)."}, []string{"pipeline", "outcome"}),
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citypulse_pipeline_records_total",
 			Help: "Records handled by a pipeline, by what became of them."}, []string{"pipeline", "stage"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "citypulse_pipeline_run_duration_seconds",
@@ -101,14 +141,14 @@ func NewRunner(cfg Config, busCfg bus.Config, whCfg warehouse.Config, log *slog.
 		return nil, fmt.Errorf("pipeline kafka client: %w", err)
 	}
 	r := &Runner{cfg: cfg, bus: busCfg, wh: whCfg, log: log, cl: cl, adm: kadm.NewClient(cl), m: newMetrics(reg)}
-	r.jobs = r.pipelineJobs()
+	r.jobs = append(r.pipelineJobs(), r.cleanJobs()...)
 	return r, nil
 }
 
 // Close releases the Kafka client.
 func (r *Runner) Close() { r.cl.Close() }
 
-// RunOnce is one turn: for each pipeline (events, then bad events) it reads what is unread in its
+// RunOnce is one turn: for each pipeline (events, bad events, then the cleaning pipelines) it reads what is unread in its
 // topic (at most MaxRunRecords), writes it, and commits the offsets. A pipeline that fails commits
 // nothing and does not stop the other; the error names it. Result.Idle reports a turn that found
 // nothing to read.
@@ -132,6 +172,10 @@ func (r *Runner) RunOnce(ctx context.Context) (Result, error) {
 func (r *Runner) runJob(ctx context.Context, j job, res *Result) ([]kafkaio.OffsetRange, error) {
 	start := time.Now()
 	ranges, err := kafkaio.PlanRanges(ctx, r.adm, j.group, j.topic, r.cfg.MaxRangeRecords)
+	if err != nil && j.absentOK && errors.Is(err, kerr.UnknownTopicOrPartition) {
+		r.m.runs.WithLabelValues(j.name, "empty").Inc()
+		return nil, nil
+	}
 	if err != nil {
 		r.m.runs.WithLabelValues(j.name, "error").Inc()
 		return nil, fmt.Errorf("%s pipeline: %w", j.name, err)
@@ -147,7 +191,10 @@ func (r *Runner) runJob(ctx context.Context, j job, res *Result) ([]kafkaio.Offs
 		return nil, nil
 	}
 	p, s := beam.NewPipelineWithRoot()
-	j.build(s, ranges)
+	if err := j.build(s, ranges); err != nil {
+		r.m.runs.WithLabelValues(j.name, "error").Inc()
+		return ranges, fmt.Errorf("%s pipeline: %w", j.name, err)
+	}
 	pr, err := beam.Run(ctx, r.cfg.Runner, p)
 	if err != nil {
 		r.m.runs.WithLabelValues(j.name, "error").Inc()
@@ -230,6 +277,15 @@ func (r *Runner) Run(ctx context.Context) error {
 			}
 			if b := res.BadEvents; len(b.Ranges) > 0 {
 				r.log.Info("bad-events pipeline run", "ranges", len(b.Ranges), "read", b.Read, "written", b.Written, "undecodable", b.Undecodable)
+			}
+			for ds, c := range res.Clean {
+				if len(c.Ranges) > 0 {
+					r.log.Info("cleaning pipeline run", "dataset", ds, "ranges", len(c.Ranges), "read", c.Read, "valid", c.Valid,
+						"quarantined", c.Quarantined, "undecodable", c.Undecodable, "written", c.Written, "quarantine_rows", c.QuarantineRows)
+				}
+				if c.Read >= r.cfg.MaxRunRecords {
+					wait = 0
+				}
 			}
 			if res.Read >= r.cfg.MaxRunRecords || res.BadEvents.Read >= r.cfg.MaxRunRecords {
 				wait = 0 // more backlog waits

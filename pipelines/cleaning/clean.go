@@ -1,0 +1,261 @@
+package cleaning
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/citypulse/citypulse/ingest/feeds/feedrecord"
+	"github.com/citypulse/citypulse/pipelines/kafkaio"
+	"github.com/citypulse/citypulse/warehouse/standard"
+)
+
+// Quarantine codes of the pipeline's own, besides the standard's FieldError codes.
+const (
+	// CodeUndecodable: the Kafka record is not a feed record of the dataset (not JSON, not an
+	// object, or for another dataset).
+	CodeUndecodable = "undecodable"
+)
+
+// Quality flags on valid rows.
+const (
+	FlagDirtyFixed = "dirty_fixed"      // a string, date or datetime value changed in normalisation
+	FlagCodeMapped = "code_mapped"      // a code field was given as a label or alias
+	FlagDerived    = "derived:"         // + field: filled from the field it derives from
+	FlagUnmapped   = "unmapped_columns" // the source sent columns its mapping does not name
+)
+
+// maxTime is the latest receive time believed.
+var maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Cleaned is one valid, normalised record: the dataset's fields (protected fields replaced by
+// <field>_hash and <field>_masked; a region field also gives <field>.city … <field>.community) and
+// the meta values, as parallel Names and Values.
+type Cleaned struct {
+	Dataset      string
+	Names        []string
+	Values       []string
+	Flags        []string
+	ReceivedAtMs int64
+}
+
+// lookup returns a getter of c's values by name ("" when absent).
+func (c Cleaned) lookup() func(string) string {
+	m := make(map[string]string, len(c.Names))
+	for i, n := range c.Names {
+		m[n] = c.Values[i]
+	}
+	return func(n string) string { return m[n] }
+}
+
+// Get returns the named value of c ("" when absent).
+func (c Cleaned) Get(name string) string { return c.lookup()(name) }
+
+// Quarantined is one ods_feed_quarantine row: one field error of a refused record.
+type Quarantined struct {
+	Dataset      string
+	Source       string
+	BatchID      string
+	RowNo        int64
+	Field        string
+	Code         string
+	Detail       string
+	Reason       string
+	Raw          string
+	ReceivedAtMs int64
+}
+
+// QuarantineColumns are the ods_feed_quarantine columns in the order QuarantineValues returns.
+var QuarantineColumns = []string{"received_date", "received_at", "dataset", "source", "batch_id", "row_no",
+	"field", "code", "detail", "reason", "raw", "loaded_at"}
+
+// QuarantineValues returns q as values for QuarantineColumns; the date is the receive time's in
+// China Standard Time.
+func (q Quarantined) Values(loadedAt time.Time) []any {
+	at := time.UnixMilli(q.ReceivedAtMs).In(cst).Truncate(time.Second)
+	day := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
+	return []any{day, at, q.Dataset, q.Source, q.BatchID, uint64(max(q.RowNo, 0)), q.Field, q.Code, q.Detail, q.Reason, q.Raw, loadedAt}
+}
+
+// Cleaner cleans the records of one dataset. It is immutable and safe for concurrent use.
+type Cleaner struct {
+	spec Spec
+	std  *standard.Standard
+	ds   *standard.Dataset
+	key  []byte
+}
+
+// NewCleaner returns the cleaner of spec's dataset; hashKey keys the identity and field hashes.
+func NewCleaner(std *standard.Standard, spec Spec, hashKey []byte) (*Cleaner, error) {
+	ds, ok := std.Dataset(spec.Dataset)
+	if !ok {
+		return nil, fmt.Errorf("cleaning %s: not a dataset of the standard", spec.Dataset)
+	}
+	if len(hashKey) == 0 {
+		return nil, fmt.Errorf("cleaning %s: empty hash key", spec.Dataset)
+	}
+	for f := range spec.Protect {
+		if _, ok := ds.Field(f); !ok {
+			return nil, fmt.Errorf("cleaning %s: protected field %s is not in the standard", spec.Dataset, f)
+		}
+	}
+	return &Cleaner{spec: spec, std: std, ds: ds, key: append([]byte(nil), hashKey...)}, nil
+}
+
+// Hash is the keyed hash (HMAC-SHA256, hex) of the parts, each followed by a zero byte.
+func (c *Cleaner) Hash(parts ...string) string {
+	m := hmac.New(sha256.New, c.key)
+	for _, p := range parts {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Clean turns one Kafka record into either a valid row or its quarantine rows (at least one). It
+// never fails and is deterministic: the standard judges the record as of its receive time (the
+// record's timestamp when the feed record has none).
+func (c *Cleaner) Clean(rec kafkaio.Record) (*Cleaned, []Quarantined) {
+	recAt := time.UnixMilli(rec.TimestampMs)
+	var fr feedrecord.Record
+	dec := json.NewDecoder(bytes.NewReader(rec.Value))
+	dec.UseNumber() // an 18-digit ID number sent as a JSON number keeps its digits
+	err := dec.Decode(&fr)
+	if err == nil && dec.More() {
+		err = fmt.Errorf("more than one JSON value")
+	}
+	if err == nil && fr.Dataset != c.spec.Dataset {
+		err = fmt.Errorf("dataset %q, want %q", fr.Dataset, c.spec.Dataset)
+	}
+	if err != nil {
+		return nil, []Quarantined{{Dataset: c.spec.Dataset, BatchID: fmt.Sprintf("kafka:%s[%d]@%d", rec.Topic, rec.Partition, rec.Offset),
+			Code: CodeUndecodable, Reason: fmt.Sprintf("not a readable feed record: %v", err), Raw: string(rec.Value), ReceivedAtMs: recAt.UnixMilli()}}
+	}
+	at := fr.ReceivedAt
+	if at.IsZero() || at.Unix() < 0 || at.After(maxTime) { // ClickHouse DateTime ends in 2106
+		at = recAt
+	}
+	fields := make(map[string]string, len(fr.Fields))
+	var errs []standard.FieldError
+	for k, v := range fr.Fields {
+		s, ok := text(v)
+		if !ok {
+			errs = append(errs, standard.FieldError{Field: k, Code: standard.CodeType, Reason: "a nested value, want text or a number"})
+			continue
+		}
+		fields[k] = s
+	}
+	norm, ferrs := c.ds.ValidateRecordAt(fields, at)
+	errs = append(errs, ferrs...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+		q := make([]Quarantined, 0, len(errs))
+		seen := map[[2]string]bool{}
+		for _, e := range errs {
+			if seen[[2]string{e.Field, e.Code}] {
+				continue
+			}
+			seen[[2]string{e.Field, e.Code}] = true
+			q = append(q, Quarantined{Dataset: c.spec.Dataset, Source: fr.Source, BatchID: fr.BatchID, RowNo: fr.Row,
+				Field: e.Field, Code: e.Code, Detail: e.Detail, Reason: e.Reason, Raw: string(rec.Value), ReceivedAtMs: at.UnixMilli()})
+		}
+		return nil, q
+	}
+	return c.valid(fr, fields, norm, at), nil
+}
+
+// valid builds the Cleaned row of a record the standard accepted.
+func (c *Cleaner) valid(fr feedrecord.Record, raw map[string]string, norm map[string]any, at time.Time) *Cleaned {
+	out := &Cleaned{Dataset: c.spec.Dataset, ReceivedAtMs: at.UnixMilli()}
+	add := func(n, v string) { out.Names = append(out.Names, n); out.Values = append(out.Values, v) }
+	flags := map[string]bool{}
+	for _, f := range c.ds.Fields {
+		v, ok := norm[f.Name]
+		if !ok {
+			continue
+		}
+		s := format(v)
+		r, given := raw[f.Name]
+		switch {
+		case !given || r == "":
+			flags[FlagDerived+f.Name] = f.DerivedFrom != ""
+		case f.Type == standard.TypeCode && r != s:
+			flags[FlagCodeMapped] = true
+		case r != s:
+			flags[FlagDirtyFixed] = true
+		}
+		if mask, ok := c.spec.Protect[f.Name]; ok {
+			add(f.Name+"_hash", c.Hash(f.Name, s))
+			add(f.Name+"_masked", mask(s))
+		} else {
+			add(f.Name, s)
+		}
+		if f.Format == standard.FormatRegionCode {
+			if r, err := c.std.Regions().Lookup(s); err == nil {
+				add(f.Name+".city", r.City)
+				add(f.Name+".district", r.District)
+				add(f.Name+".street", r.Street)
+				add(f.Name+".community", r.Community)
+			}
+		}
+	}
+	id := []string{c.spec.Dataset}
+	for _, f := range c.ds.Identity {
+		id = append(id, format(norm[f]))
+	}
+	add(MetaIdentityKey, c.Hash(id...))
+	add(MetaSource, fr.Source)
+	add(MetaBatchID, fr.BatchID)
+	add(MetaRowNo, strconv.FormatInt(max(fr.Row, 0), 10))
+	if len(fr.Unmapped) > 0 {
+		flags[FlagUnmapped] = true
+	}
+	for f, on := range flags {
+		if on {
+			out.Flags = append(out.Flags, f)
+		}
+	}
+	sort.Strings(out.Flags)
+	return out
+}
+
+// text is a field value as the standard reads it: strings as they are, numbers in their JSON
+// spelling, booleans as true/false, null as empty. Objects and arrays are not text.
+func text(v any) (string, bool) {
+	switch x := v.(type) {
+	case nil:
+		return "", true
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	case bool:
+		return strconv.FormatBool(x), true
+	case float64: // not from Clean's decoder; kept for callers that build records by hand
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+// format is a normalised value as text.
+func format(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
