@@ -100,17 +100,7 @@ func TestBadEventsToWarehouse(t *testing.T) {
 	}
 	cfg := pipelines.DefaultConfig()
 	cfg.DLQGroup = "reread"
-	again, err := pipelines.NewRunner(cfg, s.Bus, s.Warehouse, s.Log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	res2, err := again.RunOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res2 := s.RunOnceWith(cfg)
 	if len(res2.Ranges) != 0 || res2.BadEvents.Read != 5 {
 		t.Fatalf("re-read turn %+v, want no events and the 5 dead letters again", res2)
 	}

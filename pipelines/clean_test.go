@@ -166,17 +166,7 @@ func TestCleanPersonToWarehouse(t *testing.T) {
 	}
 	cfg := pipelines.DefaultConfig()
 	cfg.CleanGroup = "reread"
-	again, err := pipelines.NewRunner(cfg, s.Bus, s.Warehouse, s.Log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	res2, err := again.RunOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res2 := s.RunOnceWith(cfg)
 	if c := res2.Clean["person"]; c.Read != 6 || c.Written != 3 {
 		t.Fatalf("re-read %+v, want the 6 records again", *c)
 	}

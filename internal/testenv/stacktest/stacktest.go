@@ -147,6 +147,24 @@ func (s *Stack) RunOnce() pipelines.Result {
 	return res
 }
 
+// RunOnceWith runs the pipelines once with a runner of its own on cfg (e.g. a fresh consumer
+// group, to re-read everything), failing the test on an error.
+func (s *Stack) RunOnceWith(cfg pipelines.Config) pipelines.Result {
+	s.t.Helper()
+	r, err := pipelines.NewRunner(cfg, s.Bus, s.Warehouse, s.Log, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := r.RunOnce(ctx)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return res
+}
+
 // Count runs a query returning one UInt64.
 func (s *Stack) Count(query string, args ...any) uint64 {
 	s.t.Helper()
