@@ -17,7 +17,7 @@ import (
 	"github.com/citypulse/citypulse/warehouse"
 )
 
-var foundationTables = []string{"dim_region", "dim_service", "dwd_events", "dwd_person", "dws_region_service_daily", "ods_bad_events", "ods_feed_batches", "ods_feed_quarantine", "ods_feed_records", "schema_migrations"}
+var foundationTables = []string{"dim_region", "dim_service", "dwd_events", "dwd_house", "dwd_person", "dws_region_service_daily", "ods_bad_events", "ods_feed_batches", "ods_feed_quarantine", "ods_feed_records", "schema_migrations"}
 
 func allVersions(t *testing.T) []int {
 	var vs []int

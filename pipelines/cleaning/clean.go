@@ -191,7 +191,14 @@ func (c *Cleaner) valid(fr feedrecord.Record, raw map[string]string, norm map[st
 			flags[FlagDirtyFixed] = true
 		}
 		if mask, ok := c.spec.Protect[f.Name]; ok {
-			add(f.Name+"_hash", c.Hash(f.Name, s))
+			// The hash's domain is the value's format, not the field: a resident ID hashes the
+			// same as dwd_person.id_card_hash and dwd_house.owner_id_card_hash, so tables join
+			// on it without the ID in clear.
+			domain := f.Format
+			if domain == "" {
+				domain = f.Name
+			}
+			add(f.Name+"_hash", c.Hash(domain, s))
 			add(f.Name+"_masked", mask(s))
 		} else {
 			add(f.Name, s)

@@ -13,6 +13,8 @@ const (
 	KindDate       = "date"        // Date from YYYY-MM-DD; 1970-01-01 when absent
 	KindDateTimeOr = "datetime?"   // Nullable(DateTime) from "YYYY-MM-DD HH:MM:SS" (China Standard Time)
 	KindUInt64     = "uint64"      // UInt64 from a decimal string
+	KindInt64Or    = "int64?"      // Nullable(Int64) from a decimal string; NULL when absent
+	KindFloat64Or  = "float64?"    // Nullable(Float64) from a decimal string; NULL when absent
 	KindFlags      = "flags"       // Array(String): the quality flags
 	KindReceivedAt = "received_at" // DateTime: the record's receive time
 	KindVersion    = "version"     // UInt64: the receive time in Unix milliseconds
@@ -82,6 +84,38 @@ var Specs = map[string]Spec{
 			{Name: "version", Kind: KindVersion},
 		},
 	},
+	"house": {
+		Dataset: "house",
+		Table:   "dwd_house",
+		Protect: map[string]func(string) string{"owner_id_card": MaskIDCard},
+		Columns: []Column{
+			{Name: "identity_key", Kind: KindString},
+			{Name: "region_code", Kind: KindString},
+			{Name: "city_code", Kind: KindString, Value: "region_code.city"},
+			{Name: "district_code", Kind: KindString, Value: "region_code.district"},
+			{Name: "street_code", Kind: KindString, Value: "region_code.street"},
+			{Name: "community_code", Kind: KindString, Value: "region_code.community"},
+			{Name: "address", Kind: KindString},
+			{Name: "house_no", Kind: KindString},
+			{Name: "compound", Kind: KindString},
+			{Name: "building", Kind: KindString},
+			{Name: "unit", Kind: KindString},
+			{Name: "floor", Kind: KindInt64Or},
+			{Name: "room", Kind: KindString},
+			{Name: "use", Kind: KindString},
+			{Name: "status", Kind: KindString},
+			{Name: "area", Kind: KindFloat64Or},
+			{Name: "owner_id_card_hash", Kind: KindString},
+			{Name: "owner_id_card_masked", Kind: KindString},
+			{Name: "built_year", Kind: KindInt64Or},
+			{Name: "source", Kind: KindString},
+			{Name: "batch_id", Kind: KindString},
+			{Name: "row_no", Kind: KindUInt64},
+			{Name: "quality_flags", Kind: KindFlags},
+			{Name: "received_at", Kind: KindReceivedAt},
+			{Name: "version", Kind: KindVersion},
+		},
+	},
 }
 
 // ColumnNames returns the spec's column names in insert order.
@@ -134,6 +168,26 @@ func (s Spec) Values(c Cleaned) ([]any, error) {
 				return nil, fmt.Errorf("column %s: %w", col.Name, err)
 			}
 			out[i] = n
+		case KindInt64Or:
+			var n *int64
+			if v != "" {
+				x, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("column %s: %w", col.Name, err)
+				}
+				n = &x
+			}
+			out[i] = n
+		case KindFloat64Or:
+			var f *float64
+			if v != "" {
+				x, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					return nil, fmt.Errorf("column %s: %w", col.Name, err)
+				}
+				f = &x
+			}
+			out[i] = f
 		case KindFlags:
 			out[i] = append([]string{}, c.Flags...)
 		case KindReceivedAt:
