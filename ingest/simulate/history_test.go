@@ -59,12 +59,13 @@ func (c *collectorStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Batch  []json.RawMessage `json:"batch"`
 		SentAt *time.Time        `json:"sentAt"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Batch) == 0 {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			// The client hung up mid-body: the simulator cancels its other requests once one
-			// failed for good (e.g. a wrong write key). Not a malformed body.
-			return
-		}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		// The client hung up mid-body: the simulator cancels its other requests once one failed
+		// for good (e.g. a wrong write key). Not a malformed body.
+		return
+	}
+	if err := json.Unmarshal(raw, &body); err != nil || len(body.Batch) == 0 {
 		fail("body: want {batch: [...]}: %v", err)
 		return
 	}
