@@ -56,7 +56,7 @@ var Specs = map[string]Spec{
 		Dataset: "person",
 		Table:   "dwd_person",
 		Protect: map[string]func(string) string{"id_card": MaskIDCard, "mobile": MaskMobile},
-		Columns: []Column{
+		Columns: columns([]Column{
 			{Name: "identity_key", Kind: KindString},
 			{Name: "id_card_hash", Kind: KindString},
 			{Name: "id_card_masked", Kind: KindString},
@@ -68,33 +68,19 @@ var Specs = map[string]Spec{
 			{Name: "mobile_hash", Kind: KindString},
 			{Name: "mobile_masked", Kind: KindString},
 			{Name: "residence_status", Kind: KindString},
-			{Name: "region_code", Kind: KindString},
-			{Name: "city_code", Kind: KindString, Value: "region_code.city"},
-			{Name: "district_code", Kind: KindString, Value: "region_code.district"},
-			{Name: "street_code", Kind: KindString, Value: "region_code.street"},
-			{Name: "community_code", Kind: KindString, Value: "region_code.community"},
+		}, regionColumns("region_code"), []Column{
 			{Name: "address", Kind: KindString},
 			{Name: "hukou_address", Kind: KindString},
 			{Name: "registered_at", Kind: KindDateTimeOr},
-			{Name: "source", Kind: KindString},
-			{Name: "batch_id", Kind: KindString},
-			{Name: "row_no", Kind: KindUInt64},
-			{Name: "quality_flags", Kind: KindFlags},
-			{Name: "received_at", Kind: KindReceivedAt},
-			{Name: "version", Kind: KindVersion},
-		},
+		}, lineageColumns),
 	},
 	"house": {
 		Dataset: "house",
 		Table:   "dwd_house",
 		Protect: map[string]func(string) string{"owner_id_card": MaskIDCard},
-		Columns: []Column{
+		Columns: columns([]Column{
 			{Name: "identity_key", Kind: KindString},
-			{Name: "region_code", Kind: KindString},
-			{Name: "city_code", Kind: KindString, Value: "region_code.city"},
-			{Name: "district_code", Kind: KindString, Value: "region_code.district"},
-			{Name: "street_code", Kind: KindString, Value: "region_code.street"},
-			{Name: "community_code", Kind: KindString, Value: "region_code.community"},
+		}, regionColumns("region_code"), []Column{
 			{Name: "address", Kind: KindString},
 			{Name: "house_no", Kind: KindString},
 			{Name: "compound", Kind: KindString},
@@ -108,14 +94,38 @@ var Specs = map[string]Spec{
 			{Name: "owner_id_card_hash", Kind: KindString},
 			{Name: "owner_id_card_masked", Kind: KindString},
 			{Name: "built_year", Kind: KindInt64Or},
-			{Name: "source", Kind: KindString},
-			{Name: "batch_id", Kind: KindString},
-			{Name: "row_no", Kind: KindUInt64},
-			{Name: "quality_flags", Kind: KindFlags},
-			{Name: "received_at", Kind: KindReceivedAt},
-			{Name: "version", Kind: KindVersion},
-		},
+		}, lineageColumns),
 	},
+}
+
+// regionColumns are a region field and its four level codes (city_code … community_code),
+// filled from the cleaner's "<field>.city" … "<field>.community" values.
+func regionColumns(field string) []Column {
+	cols := []Column{{Name: field, Kind: KindString}}
+	for _, level := range []string{"city", "district", "street", "community"} {
+		cols = append(cols, Column{Name: level + "_code", Kind: KindString, Value: field + "." + level})
+	}
+	return cols
+}
+
+// lineageColumns end every dwd_ table: where the row came from, what cleaning did, and the
+// version that makes the newest record win.
+var lineageColumns = []Column{
+	{Name: "source", Kind: KindString},
+	{Name: "batch_id", Kind: KindString},
+	{Name: "row_no", Kind: KindUInt64},
+	{Name: "quality_flags", Kind: KindFlags},
+	{Name: "received_at", Kind: KindReceivedAt},
+	{Name: "version", Kind: KindVersion},
+}
+
+// columns concatenates column groups in order.
+func columns(groups ...[]Column) []Column {
+	var out []Column
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
 }
 
 // ColumnNames returns the spec's column names in insert order.
