@@ -72,7 +72,7 @@ func (g *Gateway) serveBatch(w http.ResponseWriter, r *http.Request, kind string
 	}
 	defer body.close()
 	m := Manifest{
-		BatchID: newBatchID(g.now()), Source: src.ID, Dataset: dataset, Kind: kind, Filename: body.filename,
+		BatchID: newBatchID(g.now()), Source: src.ID, SourceKind: src.Kind, Dataset: dataset, Kind: kind, Filename: body.filename,
 		Format: string(body.format), StandardVersion: r.Header.Get(HeaderStandardVersion), ContentSHA256: sum,
 		Bytes: n, Status: StatusRunning, RemoteAddr: remoteHost(r), StartedAt: g.now().UTC().Truncate(1e9),
 	}

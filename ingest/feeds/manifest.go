@@ -29,6 +29,7 @@ type Rejection struct {
 type Manifest struct {
 	BatchID         string      `json:"batch_id"`
 	Source          string      `json:"source"`
+	SourceKind      string      `json:"source_kind,omitempty"`
 	Dataset         string      `json:"dataset"`
 	Kind            string      `json:"kind"` // push | upload
 	Filename        string      `json:"filename,omitempty"`

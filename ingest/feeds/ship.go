@@ -185,7 +185,7 @@ func encode(m Manifest, dc DatasetConfig, rec formats.Record, received time.Time
 	if err != nil {
 		return nil, nil, nil, "a value cannot be written as JSON: " + err.Error()
 	}
-	fr := feedrecord.Record{BatchID: m.BatchID, Source: m.Source, Dataset: m.Dataset, Row: rec.Row,
+	fr := feedrecord.Record{BatchID: m.BatchID, Source: m.Source, SourceKind: m.SourceKind, Dataset: m.Dataset, Row: rec.Row,
 		StandardVersion: m.StandardVersion, ReceivedAt: received}
 	if len(dc.Mapping) == 0 {
 		fr.Fields = rec.Fields

@@ -37,6 +37,9 @@ const MaxActiveKeys = 2
 const (
 	KindDepartment = "department"
 	KindCommunity  = "community"
+	// KindReference is a feed to compare the community data against (a department's register
+	// of record): its rows are cleaned and compared, never loaded into dwd_ tables.
+	KindReference = "reference"
 )
 
 // Source is a department or community office that sends feeds.
@@ -44,7 +47,7 @@ type Source struct {
 	// ID is what the source sends in X-CityPulse-Source: 1 to 64 of a-z, A-Z, 0-9, _ and -.
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	// Kind is KindDepartment or KindCommunity.
+	// Kind is KindDepartment, KindCommunity or KindReference.
 	Kind string `json:"kind"`
 	// RegionCode is the 12-digit division a community office belongs to ("" for a department).
 	RegionCode string `json:"region_code,omitempty"`
@@ -71,8 +74,8 @@ func (s Source) Validate() error {
 	if s.Name == "" {
 		return fmt.Errorf("source %s: name is required", s.ID)
 	}
-	if s.Kind != KindDepartment && s.Kind != KindCommunity {
-		return fmt.Errorf("source %s: kind %q: want %s or %s", s.ID, s.Kind, KindDepartment, KindCommunity)
+	if s.Kind != KindDepartment && s.Kind != KindCommunity && s.Kind != KindReference {
+		return fmt.Errorf("source %s: kind %q: want %s, %s or %s", s.ID, s.Kind, KindDepartment, KindCommunity, KindReference)
 	}
 	if s.RegionCode != "" && (len(s.RegionCode) != 12 || !isDigits(s.RegionCode)) {
 		return fmt.Errorf("source %s: region_code %q: want 12 digits", s.ID, s.RegionCode)

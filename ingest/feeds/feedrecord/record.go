@@ -9,7 +9,12 @@ import "time"
 type Record struct {
 	BatchID string `json:"batch_id"`
 	Source  string `json:"source"`
-	Dataset string `json:"dataset"`
+	// SourceKind is the source's kind when the gateway accepted the row: department, community
+	// or reference (ingest/feeds Kind*). The cleaning pipeline routes on it: a department's rows
+	// of a reviewed dataset become change requests, a reference source's rows are compared,
+	// never loaded. Records written before the field existed have "" (treated as community).
+	SourceKind string `json:"source_kind,omitempty"`
+	Dataset    string `json:"dataset"`
 	// Row is the row's 1-based ordinal in the batch (see ingest/feeds/formats.Record.Row).
 	Row int64 `json:"row"`
 	// Fields are the values under standard field names (the source's mapping applied).
