@@ -3,7 +3,6 @@ package feeds
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -23,10 +22,8 @@ func RegisterFile(ctx context.Context, st *Store, path string) (Source, error) {
 		return Source{}, fmt.Errorf("source file: %w", err)
 	}
 	defer f.Close()
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
-	var s Source
-	if err := dec.Decode(&s); err != nil {
+	s, _, err := DecodeSource(f, "")
+	if err != nil {
 		return Source{}, fmt.Errorf("source file %s: %w", path, err)
 	}
 	if err := st.Register(ctx, s); err != nil {

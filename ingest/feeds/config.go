@@ -26,6 +26,9 @@ type Config struct {
 	SpoolDir string `flag:"feeds-spool-dir" help:"directory for request bodies while they are verified and read (empty: system temp dir)"`
 	// MaxRejections is how many rejected rows a manifest lists (all are counted).
 	MaxRejections int `flag:"feeds-max-rejections" help:"rejected rows listed in a batch manifest (all are counted)"`
+	// AdminToken turns on the admin API (/v1/admin/: sources, keys, usage log) for callers that
+	// send it as a bearer token; empty leaves the admin API off.
+	AdminToken string `flag:"feeds-admin-token" help:"bearer token of the feeds admin API (/v1/admin/: sources, keys, usage log); empty turns the admin API off; at least 16 characters"`
 	// ODSMaxRows is the ods_feed_records writer's buffer, in rows.
 	ODSMaxRows int `flag:"feeds-ods-max-rows" help:"rows buffered for ods_feed_records before an insert"`
 }
@@ -60,6 +63,8 @@ func (c Config) Validate() error {
 		return errors.New("feeds-nonce-cache-size: must be positive")
 	case c.MaxRejections < 0:
 		return errors.New("feeds-max-rejections: must not be negative")
+	case c.AdminToken != "" && len(c.AdminToken) < MinAdminTokenLen:
+		return fmt.Errorf("feeds-admin-token: %d characters: want at least %d", len(c.AdminToken), MinAdminTokenLen)
 	case c.ODSMaxRows < 1:
 		return errors.New("feeds-ods-max-rows: must be positive")
 	}

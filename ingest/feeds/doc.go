@@ -22,6 +22,13 @@
 // in-memory cache and, with SharedNonces (the default), in the metadata store's feed_nonces table,
 // whose primary key makes a nonce usable once across every replica sharing the store.
 //
+// Administration: with feeds-admin-token set, operators manage sources over HTTP under /v1/admin/
+// (bearer token; list, create or replace a source with its mappings, issue a key — the secret is
+// shown in that answer only —, revoke a key, read the usage log), besides the `citypulse source`
+// CLI. Source kinds: department, community, reference; the kind travels on every record, and the
+// cleaning pipeline routes on it (a department's move-in/out become change requests; a reference
+// feed is compared, never loaded).
+//
 // It must not validate values against the data standard, clean, or de-duplicate: that is the
 // cleaning pipeline's job. It never logs secrets or row contents.
 package feeds

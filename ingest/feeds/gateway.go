@@ -110,12 +110,14 @@ func (g *Gateway) Close(ctx context.Context) error { return g.ods.Close(ctx) }
 //	POST /v1/feeds/{dataset}          signed push: CSV (text/csv) or JSON lines (application/x-ndjson)
 //	POST /v1/feeds/{dataset}/files    signed file upload: CSV, JSON lines, Parquet, Arrow; raw or multipart
 //	GET  /v1/feeds/batches/{id}       signed (empty body): the manifest of a running or recently finished batch of the caller
+//	/v1/admin/...                     operators' API (bearer feeds-admin-token): sources, keys, usage log; see adminHandler
 //	GET  /healthz                     liveness
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/feeds/{dataset}", func(w http.ResponseWriter, r *http.Request) { g.serveBatch(w, r, kindPush) })
 	mux.HandleFunc("POST /v1/feeds/{dataset}/files", func(w http.ResponseWriter, r *http.Request) { g.serveBatch(w, r, kindUpload) })
 	mux.HandleFunc("GET /v1/feeds/batches/{id}", g.serveProgress)
+	mux.Handle("/v1/admin/", g.adminHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		httpserve.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

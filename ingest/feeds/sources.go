@@ -66,31 +66,43 @@ type DatasetConfig struct {
 	KeyField string `json:"key_field,omitempty"`
 }
 
-// Validate names the first field of s that cannot be stored.
+// ValidationError is a source definition that cannot be stored: the field at fault and why.
+type ValidationError struct {
+	Field string
+	msg   string
+}
+
+func (e *ValidationError) Error() string { return e.msg }
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate names the first field of s that cannot be stored (a *ValidationError).
 func (s Source) Validate() error {
 	if len(s.ID) == 0 || len(s.ID) > 64 || !isToken(s.ID) {
-		return fmt.Errorf("source id %q: want 1 to 64 of a-z, A-Z, 0-9, _ and -", s.ID)
+		return invalid("id", "source id %q: want 1 to 64 of a-z, A-Z, 0-9, _ and -", s.ID)
 	}
 	if s.Name == "" {
-		return fmt.Errorf("source %s: name is required", s.ID)
+		return invalid("name", "source %s: name is required", s.ID)
 	}
 	if s.Kind != KindDepartment && s.Kind != KindCommunity && s.Kind != KindReference {
-		return fmt.Errorf("source %s: kind %q: want %s, %s or %s", s.ID, s.Kind, KindDepartment, KindCommunity, KindReference)
+		return invalid("kind", "source %s: kind %q: want %s, %s or %s", s.ID, s.Kind, KindDepartment, KindCommunity, KindReference)
 	}
 	if s.RegionCode != "" && (len(s.RegionCode) != 12 || !isDigits(s.RegionCode)) {
-		return fmt.Errorf("source %s: region_code %q: want 12 digits", s.ID, s.RegionCode)
+		return invalid("region_code", "source %s: region_code %q: want 12 digits", s.ID, s.RegionCode)
 	}
 	for ds, dc := range s.Datasets {
 		if err := bus.ValidateDataset(ds); err != nil {
-			return fmt.Errorf("source %s: %w", s.ID, err)
+			return invalid("datasets."+ds, "source %s: %v", s.ID, err)
 		}
 		targets := map[string]string{}
 		for col, field := range dc.Mapping {
 			if col == "" || field == "" {
-				return fmt.Errorf("source %s dataset %s: mapping %q → %q: both names are required", s.ID, ds, col, field)
+				return invalid("datasets."+ds+".mapping", "source %s dataset %s: mapping %q → %q: both names are required", s.ID, ds, col, field)
 			}
 			if other, dup := targets[field]; dup {
-				return fmt.Errorf("source %s dataset %s: columns %q and %q both map to field %q", s.ID, ds, other, col, field)
+				return invalid("datasets."+ds+".mapping", "source %s dataset %s: columns %q and %q both map to field %q", s.ID, ds, other, col, field)
 			}
 			targets[field] = col
 		}
@@ -174,6 +186,36 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// Sources returns every source, by id.
+func (st *Store) Sources(ctx context.Context) ([]Source, error) {
+	rows, err := st.ms.DB().QueryContext(ctx, `SELECT id FROM feed_sources ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list sources: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list sources: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list sources: %w", err)
+	}
+	out := make([]Source, 0, len(ids))
+	for _, id := range ids {
+		s, err := st.Source(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // Source returns the source with id, or ErrNoSource.
