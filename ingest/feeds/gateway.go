@@ -188,7 +188,7 @@ func (g *Gateway) authenticate(ctx context.Context, r *http.Request) (signature.
 
 // verify checks the signature over the body's digest, then that the nonce is fresh.
 func (g *Gateway) verify(ctx context.Context, r *http.Request, p signature.Params, secrets [][]byte, bodySHA string) *reqError {
-	if _, err := signature.Verify(p, r.Method, r.URL.EscapedPath(), bodySHA, secrets); err != nil {
+	if _, err := signature.Verify(p, r.Method, r.URL.EscapedPath(), r.Header, bodySHA, secrets); err != nil {
 		return unauthenticated(err)
 	}
 	if err := g.nonces.Check(p, g.now()); err != nil {

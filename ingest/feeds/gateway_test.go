@@ -100,13 +100,18 @@ func TestAuthentication(t *testing.T) {
 		{"body changed", func(r *http.Request) { r.Body = http.NoBody; r.ContentLength = 0 }, 401, signature.HeaderSignature, "does not match"},
 		{"stale timestamp", func(r *http.Request) { resign(r, time.Now().Add(-6*time.Minute), e.secret) }, 401, signature.HeaderTimestamp, "replay window"},
 		{"future timestamp", func(r *http.Request) { resign(r, time.Now().Add(6*time.Minute), e.secret) }, 401, signature.HeaderTimestamp, "replay window"},
+		{"charset changed after signing", func(r *http.Request) { r.Header.Set("Content-Type", "text/csv; charset=GBK") }, 401, signature.HeaderSignature, "does not match"},
+		{"standard version changed after signing", func(r *http.Request) { r.Header.Set(HeaderStandardVersion, "2") }, 401, signature.HeaderSignature, "does not match"},
 		{"no signature", func(r *http.Request) { r.Header.Del(signature.HeaderSignature) }, 401, signature.HeaderSignature, "missing"},
 		{"unknown source", func(r *http.Request) { r.Header.Set(signature.HeaderSource, "gongan") }, 401, signature.HeaderSource, "unknown source"},
 		{"dataset not allowed", func(r *http.Request) {
 			r.URL.Path = "/v1/feeds/house"
 			resign(r, time.Now(), e.secret)
 		}, 403, "dataset", `may not send dataset "house"`},
-		{"not a push format", func(r *http.Request) { r.Header.Set("Content-Type", "application/vnd.apache.parquet") }, 415, "Content-Type", "uploaded as a file"},
+		{"not a push format", func(r *http.Request) {
+			r.Header.Set("Content-Type", "application/vnd.apache.parquet")
+			resign(r, time.Now(), e.secret)
+		}, 415, "Content-Type", "uploaded as a file"},
 		{"bad dataset name", func(r *http.Request) { r.URL.Path = "/v1/feeds/Person" }, 404, "dataset", "lower-case"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

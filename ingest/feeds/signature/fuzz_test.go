@@ -27,7 +27,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted out-of-range params %+v", p)
 		}
 		_ = CheckTime(p, time.Unix(1_767_225_600, 0), 5*time.Minute)
-		if _, err := Verify(p, "POST", "/v1/feeds/x", BodySHA256(nil), [][]byte{[]byte("k")}); err == nil {
+		if _, err := Verify(p, "POST", "/v1/feeds/x", h, BodySHA256(nil), [][]byte{[]byte("k")}); err == nil {
 			t.Fatalf("random signature %x verified", p.Signature)
 		}
 	})

@@ -119,10 +119,33 @@ func CheckTime(p Params, now time.Time, window time.Duration) error {
 	return nil
 }
 
+// SignedHeaders are the request headers a signature covers besides the scheme's own: those that
+// say how the body is read (its format, character set, compression, name and standard version),
+// so that nobody on the way can have a signed body read differently. An absent header is signed
+// as an empty value.
+var SignedHeaders = []string{"Content-Type", "Content-Encoding", "X-CityPulse-Format", "X-CityPulse-Filename", "X-CityPulse-Standard-Version"}
+
 // Canonical is the string a request's signature covers (see the package documentation).
-func Canonical(method, path string, timestamp int64, nonce, bodySHA256Hex string) string {
-	return strings.Join([]string{Algorithm, strings.ToUpper(method), path,
-		strconv.FormatInt(timestamp, 10), nonce, bodySHA256Hex}, "\n")
+func Canonical(method, path string, timestamp int64, nonce string, h http.Header, bodySHA256Hex string) string {
+	lines := []string{Algorithm, strings.ToUpper(method), path, strconv.FormatInt(timestamp, 10), nonce}
+	for _, name := range SignedHeaders {
+		lines = append(lines, strings.ToLower(name)+":"+strings.TrimSpace(headerValue(h, name)))
+	}
+	return strings.Join(append(lines, bodySHA256Hex), "\n")
+}
+
+// headerValue is h's first value of name, also when a client put it into the map under a
+// non-canonical key (http.Header{"X-CityPulse-Format": …}), as it still goes on the wire.
+func headerValue(h http.Header, name string) string {
+	if v := h.Get(name); v != "" {
+		return v
+	}
+	for k, v := range h {
+		if len(v) > 0 && strings.EqualFold(k, name) {
+			return v[0]
+		}
+	}
+	return ""
 }
 
 // Sum is the HMAC-SHA256 of canonical under secret.
@@ -134,8 +157,8 @@ func Sum(secret []byte, canonical string) []byte {
 
 // Verify checks p.Signature against every secret (a source has two during a rotation), comparing
 // in constant time, and returns the index of the secret that matched.
-func Verify(p Params, method, path, bodySHA256Hex string, secrets [][]byte) (int, error) {
-	canon := Canonical(method, path, p.Timestamp, p.Nonce, bodySHA256Hex)
+func Verify(p Params, method, path string, h http.Header, bodySHA256Hex string, secrets [][]byte) (int, error) {
+	canon := Canonical(method, path, p.Timestamp, p.Nonce, h, bodySHA256Hex)
 	match := -1
 	for i, s := range secrets {
 		if hmac.Equal(Sum(s, canon), p.Signature) && match < 0 {
@@ -143,7 +166,7 @@ func Verify(p Params, method, path, bodySHA256Hex string, secrets [][]byte) (int
 		}
 	}
 	if match < 0 {
-		return -1, headerErr(HeaderSignature, "does not match the request (method, path, timestamp, nonce, body SHA-256) under any active secret of source %q", p.Source)
+		return -1, headerErr(HeaderSignature, "does not match the request (method, path, timestamp, nonce, Content-Type, Content-Encoding, X-CityPulse-Format/-Filename/-Standard-Version, body SHA-256) under any active secret of source %q", p.Source)
 	}
 	return match, nil
 }
@@ -156,11 +179,11 @@ func NewNonce() string {
 }
 
 // Sign sets the four headers on req for source with secret, over a body whose SHA-256 is
-// bodySHA256 (hex), at now with a fresh nonce.
+// bodySHA256 (hex), at now with a fresh nonce. Set the SignedHeaders before calling it.
 func Sign(req *http.Request, source string, secret []byte, bodySHA256Hex string, now time.Time) {
 	ts := now.Unix()
 	nonce := NewNonce()
-	canon := Canonical(req.Method, req.URL.EscapedPath(), ts, nonce, bodySHA256Hex)
+	canon := Canonical(req.Method, req.URL.EscapedPath(), ts, nonce, req.Header, bodySHA256Hex)
 	req.Header.Set(HeaderSource, source)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderNonce, nonce)

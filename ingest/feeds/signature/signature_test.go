@@ -45,7 +45,7 @@ func TestVerify(t *testing.T) {
 			for _, s := range tc.secrets {
 				secrets = append(secrets, []byte(s))
 			}
-			got, err := Verify(p, tc.method, tc.path, tc.body, secrets)
+			got, err := Verify(p, tc.method, tc.path, req.Header, tc.body, secrets)
 			if got != tc.want || (err == nil) != (tc.want >= 0) {
 				t.Fatalf("Verify = %d, %v; want %d", got, err, tc.want)
 			}
@@ -134,5 +134,27 @@ func TestNonceCache(t *testing.T) {
 	}
 	if c.Len() > 3 {
 		t.Fatalf("cache holds %d entries, bound is 3", c.Len())
+	}
+}
+
+func TestVerifyCoversHeaders(t *testing.T) {
+	body := BodySHA256([]byte("a,b\n1,2\n"))
+	for _, name := range SignedHeaders {
+		t.Run(name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/v1/feeds/person", strings.NewReader("a,b\n1,2\n"))
+			req.Header.Set("Content-Type", "text/csv; charset=utf-8")
+			Sign(req, "shebao", []byte("s"), body, time.Now())
+			p, err := Parse(req.Header)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Verify(p, "POST", "/v1/feeds/person", req.Header, body, [][]byte{[]byte("s")}); err != nil {
+				t.Fatalf("as signed: %v", err)
+			}
+			req.Header.Set(name, req.Header.Get(name)+"x")
+			if _, err := Verify(p, "POST", "/v1/feeds/person", req.Header, body, [][]byte{[]byte("s")}); err == nil {
+				t.Fatalf("%s changed after signing: verified", name)
+			}
+		})
 	}
 }
