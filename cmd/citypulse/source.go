@@ -13,7 +13,8 @@ import (
 )
 
 type sourceConfig struct {
-	Meta metastore.Config
+	Meta    metastore.Config
+	Secrets feeds.SecretsConfig
 }
 
 const sourceUsage = "usage: citypulse source [flags] add FILE.json | key ID | revoke ID KEY_ID | show ID"
@@ -32,7 +33,7 @@ var sourceCommand = command{
 			return err
 		}
 		defer meta.Close()
-		st, err := feeds.NewStore(ctx, meta)
+		st, err := feeds.NewStore(ctx, meta, feeds.WithSecrets(c.Secrets))
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,8 @@ type Config struct {
 	// AdminToken turns on the admin API (/v1/admin/: sources, keys, usage log) for callers that
 	// send it as a bearer token; empty leaves the admin API off.
 	AdminToken string `flag:"feeds-admin-token" help:"bearer token of the feeds admin API (/v1/admin/: sources, keys, usage log); empty turns the admin API off; at least 16 characters"`
+	// Secrets says how sources' secrets are kept at rest.
+	Secrets SecretsConfig
 	// ODSMaxRows is the ods_feed_records writer's buffer, in rows.
 	ODSMaxRows int `flag:"feeds-ods-max-rows" help:"rows buffered for ods_feed_records before an insert"`
 }
@@ -63,6 +65,8 @@ func (c Config) Validate() error {
 		return errors.New("feeds-nonce-cache-size: must be positive")
 	case c.MaxRejections < 0:
 		return errors.New("feeds-max-rejections: must not be negative")
+	case c.Secrets.Validate() != nil:
+		return c.Secrets.Validate()
 	case c.AdminToken != "" && len(c.AdminToken) < MinAdminTokenLen:
 		return fmt.Errorf("feeds-admin-token: %d characters: want at least %d", len(c.AdminToken), MinAdminTokenLen)
 	case c.ODSMaxRows < 1:

@@ -24,9 +24,12 @@ func Run(ctx context.Context, cfg Config, busCfg bus.Config, whCfg warehouse.Con
 	if err := busCfg.Validate(); err != nil {
 		return fmt.Errorf("feeds: %w", err)
 	}
-	st, err := NewStore(ctx, ms)
+	st, err := NewStore(ctx, ms, WithSecrets(cfg.Secrets))
 	if err != nil {
 		return err
+	}
+	if !st.Encrypted() {
+		log.Warn("feeds: sources' HMAC secrets are stored in clear in the metadata store; set feeds-secrets-key to encrypt them")
 	}
 	conn, err := warehouse.Open(ctx, whCfg)
 	if err != nil {

@@ -138,16 +138,41 @@ type Key struct {
 // Store keeps sources, keys, mappings, nonces and the usage log in the metadata store.
 type Store struct {
 	ms  *metastore.Store
+	box *secretBox
 	now func() time.Time
 }
 
+// StoreOption configures a Store.
+type StoreOption func(*Store) error
+
+// WithSecrets encrypts the sources' secrets at rest as c says.
+func WithSecrets(c SecretsConfig) StoreOption {
+	return func(st *Store) error {
+		key, err := ParseSecretsKey(c.Key)
+		if err != nil {
+			return err
+		}
+		st.box, err = newSecretBox(key)
+		return err
+	}
+}
+
 // NewStore migrates the feeds tables on ms and returns the Store.
-func NewStore(ctx context.Context, ms *metastore.Store) (*Store, error) {
+func NewStore(ctx context.Context, ms *metastore.Store, opts ...StoreOption) (*Store, error) {
+	st := &Store{ms: ms, now: time.Now}
+	for _, o := range opts {
+		if err := o(st); err != nil {
+			return nil, fmt.Errorf("feeds store: %w", err)
+		}
+	}
 	if _, err := ms.Migrate(ctx, Schema); err != nil {
 		return nil, fmt.Errorf("feeds store: %w", err)
 	}
-	return &Store{ms: ms, now: time.Now}, nil
+	return st, nil
 }
+
+// Encrypted reports whether the store encrypts secrets at rest.
+func (st *Store) Encrypted() bool { return st.box != nil }
 
 // Register creates or replaces source s (its datasets and mappings included; its keys are kept).
 func (st *Store) Register(ctx context.Context, s Source) error {
@@ -284,7 +309,7 @@ func (st *Store) ImportKey(ctx context.Context, id string, secret []byte) (Key, 
 			return fmt.Errorf("add key to source %s: %w", id, ErrTooManyKeys)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO feed_source_keys (source_id, key_id, secret, created_at, revoked_at) VALUES ($1, $2, $3, $4, 0)`,
-			id, k.ID, hex.EncodeToString(k.Secret), k.CreatedAt.Unix())
+			id, k.ID, st.box.seal(id, k.ID, k.Secret), k.CreatedAt.Unix())
 		if err != nil {
 			return fmt.Errorf("add key to source %s: %w", id, err)
 		}
@@ -319,13 +344,13 @@ func (st *Store) ActiveKeys(ctx context.Context, id string) ([]Key, error) {
 	var keys []Key
 	for rows.Next() {
 		var k Key
-		var hx string
+		var stored string
 		var at int64
-		if err := rows.Scan(&k.ID, &hx, &at); err != nil {
+		if err := rows.Scan(&k.ID, &stored, &at); err != nil {
 			return nil, fmt.Errorf("read keys of source %s: %w", id, err)
 		}
-		if k.Secret, err = hex.DecodeString(hx); err != nil {
-			return nil, fmt.Errorf("source %s key %s: stored secret is not hex", id, k.ID)
+		if k.Secret, err = st.box.open(id, k.ID, stored); err != nil {
+			return nil, err
 		}
 		k.CreatedAt = time.Unix(at, 0)
 		keys = append(keys, k)
