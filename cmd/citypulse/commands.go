@@ -17,6 +17,7 @@ import (
 	"github.com/citypulse/citypulse/ingest/feeds"
 	"github.com/citypulse/citypulse/ingest/plan"
 	"github.com/citypulse/citypulse/ingest/simulate"
+	"github.com/citypulse/citypulse/ingest/simulate/community"
 	"github.com/citypulse/citypulse/internal/bus"
 	"github.com/citypulse/citypulse/internal/metastore"
 	"github.com/citypulse/citypulse/internal/stack"
@@ -147,6 +148,26 @@ type simulateConfig struct {
 	Simulate simulate.Config
 	History  bool `flag:"history" help:"send the simulated history"`
 	Trickle  bool `flag:"trickle" help:"then keep sending live traffic until interrupted"`
+}
+
+type simulateCommunityConfig struct {
+	Community community.Config
+}
+
+var simulateCommunityCommand = command{
+	summary: "write the community datasets (nine, with planted defects and their ground truth) as department and community files; optionally push them to the feeds gateway",
+	cfg:     func() any { return &simulateCommunityConfig{Community: community.DefaultConfig()} },
+	run: func(ctx context.Context, cfg any, args []string, _ *slog.Logger) error {
+		if len(args) > 0 {
+			return fmt.Errorf("simulate community: unexpected arguments %q (everything is a flag; see -h)", args)
+		}
+		sum, err := community.Run(ctx, cfg.(*simulateCommunityConfig).Community, os.Stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("community data in %s; %d files pushed\n", sum.Dir, len(sum.Pushed))
+		return nil
+	},
 }
 
 var simulateCommand = command{

@@ -35,11 +35,13 @@ var commands = map[string]command{
 	"pipeline":  pipelineCommand,
 	"api":       apiCommand,
 	"simulate":  simulateCommand,
-	"migrate":   migrateCommand,
-	"plan":      planCommand,
-	"feeds":     feedsCommand,
-	"source":    sourceCommand,
-	"push":      pushCommand,
+	// "<command> <word>" entries are subcommands whose flags follow the word.
+	"simulate community": simulateCommunityCommand,
+	"migrate":            migrateCommand,
+	"plan":               planCommand,
+	"feeds":              feedsCommand,
+	"source":             sourceCommand,
+	"push":               pushCommand,
 }
 
 func main() {
@@ -53,6 +55,11 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	name := args[0]
+	if len(args) > 1 {
+		if _, ok := commands[name+" "+args[1]]; ok {
+			name, args = name+" "+args[1], args[1:]
+		}
+	}
 	cmd, ok := commands[name]
 	if !ok {
 		fmt.Fprintf(stderr, "citypulse: unknown command %q\n\n", name)
@@ -96,7 +103,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-19s %s\n", n, commands[n].summary)
 	}
 }
 

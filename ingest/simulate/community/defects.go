@@ -1,213 +1,278 @@
 package community
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/citypulse/citypulse/warehouse/standard"
+	"github.com/citypulse/citypulse/warehouse/standard/validate"
 )
 
-// Kind is the kind of a planted defect. Kind names are stable: the cleaning pipeline's quality
-// flags use the same names for the kinds only it can detect.
+// Kind is the kind of a planted defect. Kind names are stable: the ground truth file uses them.
 type Kind string
 
-// Kinds of planted defects.
+// Kinds of planted defects, and KindDirty, which is not one.
 const (
 	KindIDChecksum      Kind = "id_checksum"      // resident ID with a wrong check character
 	KindIDBirthDate     Kind = "id_birth_date"    // resident ID whose birth date does not exist or is in the future
+	KindUSCCCheck       Kind = "uscc_check"       // unified social credit code with a wrong check character or a letter it may not hold
 	KindMobileFormat    Kind = "mobile_format"    // malformed mobile number (digit dropped, landline, letter O for 0 …)
-	KindMissingRequired Kind = "missing_required" // a required field left empty
+	KindMissingRequired Kind = "missing_required" // a required field left empty or blank
+	KindBadDate         Kind = "bad_date"         // a date or date-time that does not exist or is in no accepted layout
 	KindUnknownCode     Kind = "unknown_code"     // a value that is no code, label or alias of the field's code table
-	KindDuplicatePerson Kind = "duplicate_person" // the same person from a second source, formatted differently (pipeline)
-	KindStaleAddress    Kind = "stale_address"    // a real community code, but not the one of the house (pipeline)
-	KindDirty           Kind = "dirty"            // not a defect: full-width digits or stray spaces the validators clean
+	KindUnknownRegion   Kind = "unknown_region"   // a region code that is no community of the city (or a street's)
+	KindDuplicatePerson Kind = "duplicate_person" // the same person from a second source, formatted differently
+	KindStaleAddress    Kind = "stale_address"    // a person's address is a house they moved out of, per person_house
+	KindDirty           Kind = "dirty"            // not a defect: full-width digits or stray spaces the cleaning fixes
 )
 
-// ValidatorCode is the standard.FieldError code the validators report for the kind, or "" when
-// field validation cannot see it (duplicates and stale addresses need the cleaning pipeline;
-// dirty values are valid).
-func (k Kind) ValidatorCode() string {
-	switch k {
-	case KindIDChecksum, KindIDBirthDate, KindMobileFormat:
-		return standard.CodeFormat
-	case KindMissingRequired:
-		return standard.CodeRequired
-	case KindUnknownCode:
-		return standard.CodeCodeTable
-	}
-	return ""
-}
-
-// Detectable reports whether the standard's field validators detect the kind.
-func (k Kind) Detectable() bool { return k.ValidatorCode() != "" }
+// kindOrder is the order kinds are considered in (it fixes the random draws).
+var kindOrder = []Kind{KindIDChecksum, KindIDBirthDate, KindUSCCCheck, KindMobileFormat, KindMissingRequired,
+	KindBadDate, KindUnknownCode, KindUnknownRegion, KindDuplicatePerson, KindStaleAddress}
 
 // IsDefect reports whether the kind is a defect (every kind but KindDirty).
 func (k Kind) IsDefect() bool { return k != KindDirty }
 
-// Defect is one planted defect or dirty field.
-type Defect struct {
-	Key    Key
-	Field  string // standard field name
-	Kind   Kind
-	Detail string // what was done, e.g. the bad value's variant ("30 February", "+86 and dashes")
-	Of     *Key   // KindDuplicatePerson: the original record
+// plan is what may be planted in one dataset, derived from its standard.
+type plan struct {
+	kinds  []Kind
+	fields map[Kind][]string // candidate fields per kind, in the standard's order
+	table  map[string]string // code field → code table
+	typ    map[string]string // field → standard type
+	dirt   []string          // fields that may be made dirty, as style:field
 }
 
-// Kinds lists the defect kinds planted in a dataset.
-func Kinds(dataset string) []Kind {
-	switch dataset {
-	case DatasetPerson:
-		return []Kind{KindIDChecksum, KindIDBirthDate, KindMobileFormat, KindMissingRequired, KindUnknownCode, KindDuplicatePerson, KindStaleAddress}
-	case DatasetHouse:
-		return []Kind{KindIDChecksum, KindMissingRequired, KindUnknownCode}
-	case DatasetPersonHouse:
-		return []Kind{KindIDChecksum, KindIDBirthDate, KindMissingRequired, KindUnknownCode, KindStaleAddress}
+// newPlans derives the plans of every generated dataset from the standard: required fields may
+// go missing, id_card/uscc/mobile/region_code fields get their format's defects, code fields
+// unknown codes, date and date-time fields bad dates; strings, dates and date-times (not codes,
+// numbers or booleans) may be made dirty.
+func newPlans(std *standard.Standard) (map[string]*plan, error) {
+	plans := map[string]*plan{}
+	for _, name := range Datasets() {
+		ds, ok := std.Dataset(name)
+		if !ok {
+			return nil, fmt.Errorf("community generator: dataset %s is not in the standard", name)
+		}
+		p := &plan{fields: map[Kind][]string{}, table: map[string]string{}, typ: map[string]string{}}
+		add := func(k Kind, f string) { p.fields[k] = append(p.fields[k], f) }
+		for _, f := range ds.Fields {
+			p.typ[f.Name] = f.Type
+			if f.Required {
+				add(KindMissingRequired, f.Name)
+			}
+			style := ""
+			switch f.Format {
+			case standard.FormatIDCard:
+				add(KindIDChecksum, f.Name)
+				add(KindIDBirthDate, f.Name)
+				style = "digits"
+			case standard.FormatUSCC:
+				add(KindUSCCCheck, f.Name)
+				style = "digits"
+			case standard.FormatMobile:
+				add(KindMobileFormat, f.Name)
+				style = "mobile"
+			case standard.FormatRegionCode:
+				add(KindUnknownRegion, f.Name)
+				style = "digits"
+			}
+			switch f.Type {
+			case standard.TypeCode:
+				add(KindUnknownCode, f.Name)
+				p.table[f.Name] = f.CodeTable
+				if len(unknownCodes[f.CodeTable]) == 0 {
+					return nil, fmt.Errorf("community generator: no unknown values for code table %s", f.CodeTable)
+				}
+			case standard.TypeDate, standard.TypeDateTime:
+				add(KindBadDate, f.Name)
+				style = "date"
+			case standard.TypeString:
+				if style == "" {
+					style = "text"
+				}
+			}
+			if style != "" {
+				p.dirt = append(p.dirt, style+":"+f.Name)
+			}
+		}
+		if name == DatasetPerson {
+			add(KindDuplicatePerson, "id_card")
+			add(KindStaleAddress, "address")
+		}
+		for _, k := range kindOrder {
+			if len(p.fields[k]) > 0 {
+				p.kinds = append(p.kinds, k)
+			}
+		}
+		plans[name] = p
 	}
-	return nil
+	return plans, nil
 }
 
-// Per dataset: the field a kind is planted in (several: one is drawn).
-var defectFields = map[string]map[Kind][]string{
-	DatasetPerson: {
-		KindIDChecksum: {"id_card"}, KindIDBirthDate: {"id_card"}, KindMobileFormat: {"mobile"},
-		KindMissingRequired: {"id_card", "name", "residence_status", "region_code"},
-		KindUnknownCode:     {"ethnicity", "marital_status", "residence_status"},
-		KindDuplicatePerson: {"id_card"}, KindStaleAddress: {"region_code"},
-	},
-	DatasetHouse: {
-		KindIDChecksum: {"owner_id_card"}, KindMissingRequired: {"region_code", "address", "use"},
-		KindUnknownCode: {"use", "status"},
-	},
-	DatasetPersonHouse: {
-		KindIDChecksum: {"id_card"}, KindIDBirthDate: {"id_card"},
-		KindMissingRequired: {"id_card", "region_code", "address", "relation"},
-		KindUnknownCode:     {"relation"}, KindStaleAddress: {"region_code"},
-	},
+// Kinds lists the defect kinds that may be planted in a dataset.
+func Kinds(dataset string) []Kind {
+	std, err := standard.Load()
+	if err != nil {
+		return nil
+	}
+	plans, err := newPlans(std)
+	if err != nil || plans[dataset] == nil {
+		return nil
+	}
+	return append([]Kind(nil), plans[dataset].kinds...)
 }
 
-// badMobiles turn a valid mobile number into a malformed one.
-var badMobiles = []struct {
-	detail string
-	f      func(m string) string
-}{
-	{"digit dropped", func(m string) string { return m[:5] + m[6:] }},
-	{"digit doubled", func(m string) string { return m[:7] + m[6:] }},
-	{"landline", func(m string) string { return "028-" + m[3:11] }},
-	{"letter O for 0", func(m string) string { return m[:3] + "O" + m[4:] }},
-	{"prefix 12", func(m string) string { return "12" + m[2:] }},
+// plantCtx is the row a defect may be planted in, with what the planter needs to know of it.
+type plantCtx struct {
+	key   Key
+	row   map[string]string
+	comm  int    // the community of the record (unknown regions are made in its street)
+	prev  *house // person: the house they moved out of (stale addresses), if any
+	dupOK bool   // person: a second source may re-send it (duplicates)
 }
 
-// plantable is the row a defect may be planted in, with what the planter needs to know of it.
-type plantable struct {
-	key  Key
-	row  map[string]string
-	comm int // the community of the record's house (stale addresses)
-}
+// needsValue are the kinds that spoil an existing value.
+var needsValue = map[Kind]bool{KindIDChecksum: true, KindIDBirthDate: true, KindUSCCCheck: true, KindMobileFormat: true, KindMissingRequired: true}
 
 // defect plants one defect with probability DefectRate and returns it. KindDuplicatePerson is
-// only chosen, not applied: the caller adds the duplicate row. The zero Defect means none.
-func (g *gen) defect(p plantable) Defect {
+// only chosen, not applied: the caller writes the duplicate. The zero Defect means none.
+func (g *gen) defect(pc plantCtx) Defect {
 	r := g.rng
-	if g.cfg.DefectRate == 0 || r.Float64() >= g.cfg.DefectRate {
+	if g.cfg.DefectRate == 0 || r.Float64() >= g.cfg.DefectRate || (g.plantIn != nil && !g.plantIn[pc.key.Dataset]) {
 		return Defect{}
 	}
+	p := g.plans[pc.key.Dataset]
 	var kinds []Kind
-	for _, k := range Kinds(p.key.Dataset) {
-		if k == KindIDChecksum || k == KindIDBirthDate {
-			if p.row[defectFields[p.key.Dataset][k][0]] == "" {
-				continue // no ID to spoil (a house without a known owner)
-			}
+	for _, k := range p.kinds {
+		switch {
+		case k == KindDuplicatePerson && !pc.dupOK, k == KindStaleAddress && pc.prev == nil:
+			continue
+		case needsValue[k] && len(nonEmpty(pc.row, p.fields[k])) == 0:
+			continue
 		}
 		kinds = append(kinds, k)
 	}
+	if len(kinds) == 0 {
+		return Defect{}
+	}
 	kind := kinds[r.IntN(len(kinds))]
-	cand := defectFields[p.key.Dataset][kind]
-	d := Defect{Key: p.key, Kind: kind, Field: cand[r.IntN(len(cand))]}
-	v := p.row[d.Field]
+	if pc.prev != nil && r.IntN(2) == 0 {
+		kind = KindStaleAddress // the commonest defect of people who moved: half of theirs
+	}
+	cand := p.fields[kind]
+	if needsValue[kind] {
+		cand = nonEmpty(pc.row, cand)
+	}
+	d := Defect{Key: pc.key, Kind: kind, Field: cand[r.IntN(len(cand))], Action: ActionQuarantine}
+	v := pc.row[d.Field]
+	set := func(s, variant, code, detail string) {
+		pc.row[d.Field], d.Variant, d.Code, d.Detail = s, variant, code, detail
+	}
 	switch kind {
 	case KindIDChecksum:
-		p.row[d.Field] = withBadCheck(v, r.IntN(11))
+		set(withBadCheck(v, r.IntN(11)), "wrong check character", standard.CodeFormat, validate.KindChecksum)
 	case KindIDBirthDate:
 		i := r.IntN(len(badBirthDates))
-		p.row[d.Field] = withBadBirthDate(v, i)
-		d.Detail = []string{"30 February", "month 13", "day 0", "31 June", "future"}[i]
+		detail := validate.KindDate
+		if i == len(badBirthDates)-1 {
+			detail = validate.KindFuture
+		}
+		set(withBadBirthDate(v, i), []string{"30 February", "month 13", "day 0", "31 June", "future"}[i], standard.CodeFormat, detail)
+	case KindUSCCCheck:
+		s, variant := withBadUSCC(v, r.IntN(2), r.IntN(31))
+		detail := validate.KindChecksum
+		if variant != "wrong check character" {
+			detail = validate.KindCharset
+		}
+		set(s, variant, standard.CodeFormat, detail)
 	case KindMobileFormat:
-		if v == "" {
-			v = mobilePrefixes[r.IntN(len(mobilePrefixes))] + "12345678"
-		}
 		b := badMobiles[r.IntN(len(badMobiles))]
-		p.row[d.Field], d.Detail = b.f(v), b.detail
+		set(b.f(v, g.city.code), b.variant, standard.CodeFormat, b.detail)
 	case KindMissingRequired:
-		p.row[d.Field] = ""
+		if r.IntN(3) == 0 {
+			set("\u3000 ", "blank (spaces only)", standard.CodeRequired, "")
+		} else {
+			set("", "empty", standard.CodeRequired, "")
+		}
+	case KindBadDate:
+		s, variant := badDate(v, p.typ[d.Field] == standard.TypeDateTime, r.IntN(5), g.asOf.Year())
+		set(s, variant, standard.CodeFormat, validate.KindDate)
 	case KindUnknownCode:
-		vals := unknownCodes[d.Field]
-		p.row[d.Field] = vals[r.IntN(len(vals))]
+		vals := unknownCodes[p.table[d.Field]]
+		set(vals[r.IntN(len(vals))], "not in "+p.table[d.Field], standard.CodeCodeTable, "")
+	case KindUnknownRegion:
+		if r.IntN(3) == 0 {
+			set(g.city.comms[pc.comm].code[:9]+"000", "a street's code", standard.CodeFormat, validate.KindLevel)
+		} else {
+			set(g.city.unknownCommunity(pc.comm, r), "no such community", standard.CodeFormat, validate.KindUnknown)
+		}
+	case KindDuplicatePerson:
+		variants := []string{dupSpaced}
+		if legacy15(v) != "" {
+			variants = append(variants, dupLegacy, dupLegacy)
+		}
+		if strings.HasSuffix(v, "X") {
+			variants = append(variants, dupLowerX)
+		}
+		d.Variant, d.Action = variants[r.IntN(len(variants))], ActionCollapse
 	case KindStaleAddress:
-		p.row[d.Field] = g.city.comms[g.city.other(p.comm, r)].code
+		d.Action, d.Variant = ActionReport, "address of the house moved out of"
+		d.Current = &Place{RegionCode: pc.row["region_code"], Address: pc.row["address"]}
+		pc.row["region_code"], pc.row["address"] = g.city.comms[pc.prev.comm].code, pc.prev.address
 	}
 	return d
 }
 
-// dirtiers make a value dirty but valid, by the kind of field.
-var dirtiers = map[string]func(v string, n int) (string, string){
-	"digits": func(v string, n int) (string, string) {
-		switch n % 3 {
-		case 0:
-			return toFullWidth(v), "full-width digits"
-		case 1:
-			return " " + v + "\t", "surrounding whitespace"
-		}
-		return "\u3000" + v, "leading ideographic space"
-	},
-	"mobile": func(v string, n int) (string, string) {
-		switch n % 3 {
-		case 0:
-			return toFullWidth(v), "full-width digits"
-		case 1:
-			return "+86 " + v[:3] + "-" + v[3:7] + "-" + v[7:], "+86 and dashes"
-		}
-		return v[:3] + " " + v[3:7] + " " + v[7:], "spaced groups"
-	},
-	"text": func(v string, n int) (string, string) {
-		if n%2 == 0 {
-			return "  " + v + " ", "surrounding spaces"
-		}
-		return toFullWidth(v) + "\u3000", "full-width digits and a trailing ideographic space"
-	},
-}
-
-var dirtyFields = map[string]map[string]string{
-	DatasetPerson:      {"id_card": "digits", "mobile": "mobile", "region_code": "digits", "name": "text", "address": "text", "ethnicity": "digits"},
-	DatasetHouse:       {"region_code": "digits", "address": "text", "compound": "text", "owner_id_card": "digits", "use": "digits"},
-	DatasetPersonHouse: {"id_card": "digits", "region_code": "digits", "address": "text", "relation": "digits"},
-}
-
-// dirty makes one non-empty field other than skip dirty with probability DirtyRate.
-func (g *gen) dirty(p plantable, skip string) Defect {
-	r := g.rng
-	if g.cfg.DirtyRate == 0 || r.Float64() >= g.cfg.DirtyRate {
-		return Defect{}
-	}
-	var cand []string
-	for _, f := range fields[p.key.Dataset] { // the standard's order: deterministic
-		if kind, ok := dirtyFields[p.key.Dataset][f]; ok && f != skip && p.row[f] != "" {
-			cand = append(cand, kind+":"+f)
+func nonEmpty(row map[string]string, names []string) []string {
+	var out []string
+	for _, f := range names {
+		if row[f] != "" {
+			out = append(out, f)
 		}
 	}
-	if len(cand) == 0 {
-		return Defect{}
-	}
-	kind, f, _ := strings.Cut(cand[r.IntN(len(cand))], ":")
-	d := Defect{Key: p.key, Field: f, Kind: KindDirty}
-	p.row[f], d.Detail = dirtiers[kind](p.row[f], r.IntN(6))
-	return d
+	return out
 }
 
-// toFullWidth turns ASCII digits and Latin letters into their full-width forms.
-func toFullWidth(s string) string {
-	return strings.Map(func(c rune) rune {
-		if (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') {
-			return c - '0' + '０'
+// badMobiles turn a valid mobile number into a malformed one; detail is the validator's kind.
+var badMobiles = []struct {
+	variant, detail string
+	f               func(m, city string) string
+}{
+	{"digit dropped", validate.KindLength, func(m, _ string) string { return m[:5] + m[6:] }},
+	{"digit doubled", validate.KindLength, func(m, _ string) string { return m[:7] + m[6:] }},
+	{"landline", validate.KindPrefix, func(m, city string) string {
+		if strings.HasPrefix(city, "4110") {
+			return "0374-" + m[4:]
 		}
-		return c
-	}, s)
+		return "028-" + m[3:]
+	}},
+	{"letter O for 0", validate.KindCharset, func(m, _ string) string { return m[:3] + "O" + m[4:] }},
+	{"prefix 12", validate.KindPrefix, func(m, _ string) string { return "12" + m[2:] }},
+}
+
+// badDate returns a date (or date-time) in the year of v that does not exist or is in no
+// accepted layout.
+func badDate(v string, datetime bool, variant, fallbackYear int) (string, string) {
+	y := fallbackYear
+	if len(v) >= 4 && strings.Trim(v[:4], "0123456789") == "" {
+		fmt.Sscan(v[:4], &y)
+	}
+	clock := ""
+	if datetime {
+		clock = " 10:30:00"
+	}
+	switch variant {
+	case 0:
+		return fmt.Sprintf("%04d-02-30", y) + clock, "30 February"
+	case 1:
+		return fmt.Sprintf("%04d-13-05", y) + clock, "month 13"
+	case 2:
+		return fmt.Sprintf("05/03/%04d", y) + clock, "day first"
+	case 3:
+		if datetime {
+			return fmt.Sprintf("%04d-06-15 25:10:00", y), "hour 25"
+		}
+		return fmt.Sprintf("%d", 45000+y%100*3), "spreadsheet serial number"
+	}
+	return fmt.Sprintf("%02d-3-5", y%100), "two-digit year"
 }

@@ -1,45 +1,62 @@
-// Package community generates the community datasets of the data standard (warehouse/standard) for
-// one city: people, houses and person–house relations (人员, 房屋, 人房关系) living in the city's real
-// districts, streets and communities (warehouse/dimdata), as the feeds of a community office and of
-// the public-security household register (公安户籍) would send them — with a configurable rate of
-// planted defects, and the ground truth of every defect planted, so that the gateway, the cleaning
-// pipeline and the quality scores have something true to find.
+// Package community simulates the departmental feeds and community data of one city for the
+// nine datasets of the data standard (warehouse/standard): people, houses, person–house
+// relations, organisations (主体), facilities, resident opinions (民意), activities, public-space
+// bookings and questionnaire answers, in the city's real districts, streets and communities
+// (warehouse/dimdata), at a scale factor of the real population — with a configurable rate of
+// planted defects and the ground truth of every one, so that the gateway, the cleaning pipeline
+// and the quality scores have something true to find. `citypulse simulate community` is Run.
 //
-// Generate is seeded and reproducible: the same Config (seed, scale, rates, as-of date) always
-// gives the same records in the same order, and WriteCSV/WriteJSONL then give the same bytes.
-// Records are map[string]string keyed by the standard's field names (field order: Fields); the
-// writers emit CSV (UTF-8, GBK or GB18030) or JSON lines, optionally renaming columns to a
-// source's own names so field mapping is exercised.
+// Generation is seeded and reproducible: the same Config (seed, scale, rates, as-of date) gives
+// the same records in the same order. Generate returns them in memory (tests, small cities); Run
+// streams the same records to files: one per source and dataset (CSV in UTF-8 or GBK, JSON lines),
+// the source definitions `citypulse source add` takes (sources/<id>.json), the ground truth
+// (ground_truth.jsonl, see Defect) and manifest.json, written last; optionally it then uploads
+// every file to the feeds gateway (feeds.PushFile, signed per source).
 //
 // # Model
 //
-// The city's population (CityPopulation) divided by Config.Scale gives the number of people.
-// Households (1–6 people: householder, spouse, children, parents, with consistent ages, surnames
-// and genders) live in houses of residential compounds (小区) in a community chosen with
-// log-normally varying sizes. Every person has a resident ID valid per GB 11643 (address code of
-// their district for the registered population, of a real place elsewhere for migrants; birth
-// date from the household's ages; sequence with the gender's parity; ISO 7064 check character), a
-// common Chinese name, usually a mobile number, and addresses built from real district and street
-// names. About ten percent of houses are vacant or commercial.
+// The city's population (CityPopulation) divided by Config.Scale gives the number of people; the
+// other datasets scale with it (about 0.18 organisations, 0.02 facilities and 0.015 activities
+// per resident). Households (1–6 people with consistent ages, surnames and genders) live in
+// houses of residential compounds in communities of log-normally varying size; 15% moved in from
+// another house, whose closed relation person_house keeps. Resident IDs are valid per GB 11643
+// and unique by construction; unified social credit codes per GB 32100 (with a GB 11714
+// organisation code) and registered in the organisation's district. Opinions, bookings and
+// questionnaire answers are made by residents with a mobile number and carry it and their
+// community; bookings are of rooms of the resident's community service centre, which are
+// facilities too (made for a community when first booked, so at high scale factors they are a
+// large share of the facilities); facilities are managed by property companies of the district.
 //
 // # Sources
 //
-// SourceCommunity (社区采集) reports most people, every house and every relation, with codes as
-// codes. SourcePolice (公安户籍) reports the rest of the people in its own style (labels instead of
-// codes, YYYYMMDD dates, Chinese column names with DefaultRename).
+// Sources lists them: the community offices' collection tool (kind community: people, houses,
+// relations, facilities, activities, bookings as CSV, questionnaire answers as JSON lines, all
+// in the standard's names and forms), the police household register (department: people it alone
+// knows plus duplicates, GBK CSV with Chinese columns, labels, YYYYMMDD dates), market regulation
+// (department: organisations, GBK CSV with Chinese columns, labels, slashed dates) and the 12345
+// hotline (department: opinions as JSON lines with its own keys and ISO 8601 times). Sources other
+// than the community office therefore get code_mapped / dirty_fixed flags on every row by their
+// style alone.
 //
 // # Defects
 //
-// Each record gets at most one defect with probability Config.DefectRate, its kind drawn from those
-// that fit the dataset (Kinds). Kinds the standard's validators detect (Kind.Detectable):
-// KindIDChecksum, KindIDBirthDate, KindMobileFormat, KindMissingRequired, KindUnknownCode. Kinds
-// that only the cleaning pipeline can detect: KindDuplicatePerson (the police source re-sends a
-// community person with other formatting; Defect.Of names the original) and KindStaleAddress (a
-// region code that is a real community, but not the one of the person's house). Independently, a
-// field of a record is made dirty but valid with probability Config.DirtyRate (KindDirty:
-// full-width digits, stray whitespace, +86 and dashes in phones): not a defect, the validators
-// must clean it. Result.Defects lists all of them by Key (source, dataset, row).
+// Each record gets at most one defect with probability Config.DefectRate, its kind drawn from
+// those the dataset's standard allows (Kinds: required fields, formats, code tables, dates), and
+// independently one dirty but valid field with probability Config.DirtyRate (full-width digits,
+// stray or ideographic spaces, +86 and dashes). The ground truth says what the pipeline must do:
+// quarantine with the field's standard.FieldError code (and validator detail), fix and flag
+// dirty_fixed, collapse a duplicate person (the police re-sends a community person with a spaced,
+// 15-digit or lower-case-x ID) into its original, or report a stale address (a person's address is
+// a house they moved out of, per person_house).
 //
-// It holds the whole generated city in memory (fine up to a few million people) and does no I/O
-// beyond the writers' io.Writer; it must not talk to the gateway, Kafka or ClickHouse.
+// # Memory
+//
+// Run holds the region data, each community's compounds, its service-centre rooms and
+// questionnaires, the property companies by district, the ID allocator (two bytes per address
+// code, birth day and gender: a few MB) and one row at a time; people, houses and rows are written
+// as soon as they are made. Memory does not grow with the population (about 30 MB of heap at 1M
+// people). Generate keeps every row and is limited to MaxInMemoryPeople.
+//
+// It does no I/O beyond its files and the optional upload; it must not talk to Kafka or
+// ClickHouse, and it does not validate or clean (that is what it tests).
 package community

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/citypulse/citypulse/warehouse/standard"
-	"github.com/citypulse/citypulse/warehouse/standard/validate"
 )
 
 func testConfig() Config {
@@ -50,6 +49,9 @@ func TestFieldsMatchStandard(t *testing.T) {
 			t.Errorf("Fields(%s) = %v, standard has %v", ds, got, want)
 		}
 	}
+	if got, want := len(s.Datasets()), len(Datasets()); got != want {
+		t.Errorf("the standard has %d datasets, the generator makes %d", got, want)
+	}
 }
 
 type fieldKey struct {
@@ -69,16 +71,22 @@ func validateAll(t *testing.T, s *standard.Standard, res *Result) map[fieldKey]s
 		}
 		for i, row := range b.Rows {
 			if len(row) != len(fields[b.Dataset]) {
-				t.Fatalf("%s#%d has %d fields, want %d", b.Source, i, len(row), len(fields[b.Dataset]))
+				t.Fatalf("%s/%s#%d has %d fields, want %d", b.Source, b.Dataset, i+1, len(row), len(fields[b.Dataset]))
 			}
 			_, errs := d.ValidateRecordAt(row, res.AsOf)
 			for _, e := range errs {
-				found[fieldKey{Key{b.Source, b.Dataset, i}, e.Field}] = e
+				found[fieldKey{Key{b.Source, b.Dataset, i + 1}, e.Field}] = e
 			}
 		}
 	}
 	return found
 }
+
+// score is the validators' precision and recall on the planted quarantine defects of one dataset.
+type score struct{ planted, found, hits int }
+
+func (s score) precision() float64 { return float64(s.hits) / float64(max(1, s.found)) }
+func (s score) recall() float64    { return float64(s.hits) / float64(max(1, s.planted)) }
 
 func TestPlantedDefectsFoundByValidators(t *testing.T) {
 	s := loadStandard(t)
@@ -86,9 +94,10 @@ func TestPlantedDefectsFoundByValidators(t *testing.T) {
 		name string
 		cfg  func(*Config)
 	}{
-		{"chengdu default rates", func(*Config) {}},
-		{"chengdu 10% defects", func(c *Config) { c.DefectRate, c.DirtyRate, c.Seed = 0.10, 0.10, 7 }},
-		{"xuchang", func(c *Config) { c.CityCode, c.Scale, c.DefectRate, c.Seed = "411000000000", 2000, 0.05, 3 }},
+		{"chengdu 2%", func(c *Config) { c.Scale, c.DefectRate = 2000, 0.02 }},
+		{"chengdu 5%", func(c *Config) { c.Scale, c.DefectRate, c.DirtyRate, c.Seed = 2000, 0.05, 0.05, 5 }},
+		{"chengdu 10%", func(c *Config) { c.Scale, c.DefectRate, c.DirtyRate, c.Seed = 2000, 0.10, 0.10, 7 }},
+		{"xuchang 5%", func(c *Config) { c.CityCode, c.Scale, c.DefectRate, c.Seed = "411000000000", 500, 0.05, 3 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
@@ -99,124 +108,154 @@ func TestPlantedDefectsFoundByValidators(t *testing.T) {
 			perKind := map[Kind]int{}
 			for _, d := range res.Defects {
 				perKind[d.Kind]++
-				if d.Kind.Detectable() {
+				if d.Action == ActionQuarantine {
+					if d.Code == "" {
+						t.Errorf("%s: quarantine without a code", d)
+					}
 					want[fieldKey{d.Key, d.Field}] = d
 				}
-				if !d.Kind.IsDefect() || !d.Kind.Detectable() { // dirty, duplicate, stale: valid records
-					if e, ok := found[fieldKey{d.Key, d.Field}]; ok {
-						t.Errorf("%s %s (%s, %s): validator reports %s", d.Key, d.Field, d.Kind, d.Detail, e)
-					}
-				}
 			}
-			hits, shown := 0, 0
-			for k, e := range found {
-				d, ok := want[k]
-				if ok && e.Code == d.Kind.ValidatorCode() {
-					hits++
-				} else if shown++; shown <= 10 {
-					t.Logf("false positive %s %s: %s (%s) value %q", k.key, k.field, e, e.Code, res.Record(k.key)[k.field])
-				}
+			scores := map[string]*score{}
+			for _, ds := range Datasets() {
+				scores[ds] = &score{}
 			}
+			shown := 0
 			for k, d := range want {
+				scores[k.key.Dataset].planted++
 				if _, ok := found[k]; !ok {
 					if shown++; shown <= 20 {
-						t.Logf("missed %s %s %s (%s) value %q", k.key, k.field, d.Kind, d.Detail, res.Record(k.key)[k.field])
+						t.Logf("missed %s value %q", d, res.Record(k.key)[k.field])
 					}
 				}
 			}
-			precision := float64(hits) / float64(max(1, len(found)))
-			recall := float64(hits) / float64(max(1, len(want)))
-			t.Logf("people %d houses %d; planted %v; detectable %d, validator errors %d; precision %.4f recall %.4f",
-				res.People, res.Houses, perKind, len(want), len(found), precision, recall)
-			if len(want) == 0 || precision < 0.99 || recall < 0.99 {
-				t.Errorf("precision %.4f recall %.4f over %d planted, %d found: want both ≥ 0.99", precision, recall, len(want), len(found))
+			for k, e := range found {
+				sc := scores[k.key.Dataset]
+				sc.found++
+				d, ok := want[k]
+				if ok && e.Code == d.Code && e.Detail == d.Detail {
+					sc.hits++
+				} else if shown++; shown <= 20 {
+					t.Logf("false positive %s %s: %s (code %s, detail %s; planted %v) value %q", k.key, k.field, e, e.Code, e.Detail, d, res.Record(k.key)[k.field])
+				}
 			}
-			for _, k := range []Kind{KindDuplicatePerson, KindStaleAddress, KindDirty} {
-				if perKind[k] == 0 && cfg.DefectRate >= 0.05 {
-					t.Errorf("no %s planted", k)
+			total := score{}
+			for _, ds := range Datasets() {
+				sc := scores[ds]
+				total.planted, total.found, total.hits = total.planted+sc.planted, total.found+sc.found, total.hits+sc.hits
+				t.Logf("%-13s planted %4d found %4d precision %.4f recall %.4f", ds, sc.planted, sc.found, sc.precision(), sc.recall())
+				if sc.precision() < 0.99 || sc.recall() < 0.99 {
+					t.Errorf("%s: precision %.4f recall %.4f over %d planted, %d found: want both ≥ 0.99", ds, sc.precision(), sc.recall(), sc.planted, sc.found)
+				}
+				if sc.planted == 0 {
+					t.Errorf("%s: no defect planted", ds)
+				}
+			}
+			t.Logf("people %d houses %d rows %d; planted %v; precision %.4f recall %.4f",
+				res.Stats.People, res.Stats.Houses, res.Stats.Rows, perKind, total.precision(), total.recall())
+			if cfg.DefectRate >= 0.05 {
+				for _, k := range append(kindOrder, KindDirty) {
+					if perKind[k] == 0 {
+						t.Errorf("no %s planted", k)
+					}
 				}
 			}
 		})
 	}
 }
 
+func TestPlantedShareMatchesRate(t *testing.T) {
+	for _, rate := range []float64{0.02, 0.10} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.DefectRate, cfg.Scale = rate, 2000
+			res := generate(t, cfg)
+			defects := 0
+			for _, d := range res.Defects {
+				if d.Kind.IsDefect() && d.Kind != KindDuplicatePerson {
+					defects++
+				}
+			}
+			// Duplicates add a row rather than spoil one; the share is of the other rows.
+			share := float64(defects) / float64(res.Stats.Rows)
+			if share < rate*0.85 || share > rate*1.15 {
+				t.Errorf("%d defects in %d rows: share %.4f, want about %.2f", defects, res.Stats.Rows, share, rate)
+			}
+		})
+	}
+}
+
 func TestCleanRecordsHaveNoErrors(t *testing.T) {
-	cfg := testConfig()
-	cfg.DefectRate, cfg.DirtyRate = 0, 0.5
-	res := generate(t, cfg)
-	for k, e := range validateAll(t, loadStandard(t), res) {
-		t.Errorf("%s: %s (%s) value %q", k.key, e, e.Code, res.Record(k.key)[k.field])
+	for _, city := range []string{"510100000000", "411000000000"} {
+		t.Run(city, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.CityCode, cfg.DefectRate, cfg.DirtyRate = city, 0, 0.5
+			if city == "411000000000" {
+				cfg.Scale = 2000
+			}
+			res := generate(t, cfg)
+			n := 0
+			for k, e := range validateAll(t, loadStandard(t), res) {
+				if n++; n <= 20 {
+					t.Errorf("%s: %s (%s) value %q", k.key, e, e.Code, res.Record(k.key)[k.field])
+				}
+			}
+			for _, d := range res.Defects {
+				if d.Kind.IsDefect() {
+					t.Errorf("defect %s planted at rate 0", d)
+				}
+				if d.Action != ActionFixFlag || d.Flag != FlagDirtyFixed {
+					t.Errorf("dirty field %s: action %s flag %s", d, d.Action, d.Flag)
+				}
+			}
+			for _, b := range res.Batches {
+				if len(b.Rows) == 0 {
+					t.Errorf("%s/%s: no rows", b.Source, b.Dataset)
+				}
+			}
+		})
 	}
+}
+
+func TestDirtyValuesAreFixed(t *testing.T) {
+	cfg := testConfig()
+	cfg.DefectRate, cfg.DirtyRate = 0, 1
+	res := generate(t, cfg)
+	s := loadStandard(t)
+	// A dirty value must be valid, and differ from what it normalises to.
 	for _, d := range res.Defects {
-		if d.Kind.IsDefect() {
-			t.Errorf("defect %+v planted at rate 0", d)
+		ds, _ := s.Dataset(d.Dataset)
+		row := res.Record(d.Key)
+		norm, errs := ds.ValidateRecordAt(row, res.AsOf)
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", d, errs)
 		}
+		if got := fmt.Sprint(norm[d.Field]); got == row[d.Field] {
+			t.Errorf("%s: raw %q normalises to itself", d, row[d.Field])
+		}
+	}
+	if len(res.Defects) < res.Stats.Rows*9/10 {
+		t.Errorf("%d dirty fields in %d rows at rate 1", len(res.Defects), res.Stats.Rows)
 	}
 }
 
-func TestResidentsAreConsistent(t *testing.T) {
-	cfg := testConfig()
-	cfg.DefectRate, cfg.DirtyRate = 0, 0
-	res := generate(t, cfg)
-	asOf := res.AsOf
-	seen := map[string]bool{}
-	houses := map[string]string{} // address → community of the house
-	for _, row := range res.Batch(SourceCommunity, DatasetHouse).Rows {
-		if _, dup := houses[row["region_code"]+row["address"]]; dup {
-			t.Errorf("house %s %s twice", row["region_code"], row["address"])
+func TestUnknownCodesAreUnknown(t *testing.T) {
+	s := loadStandard(t)
+	for table, vals := range unknownCodes {
+		ct, ok := s.CodeTable(table)
+		if !ok {
+			t.Errorf("code table %s is not in the standard", table)
+			continue
 		}
-		houses[row["region_code"]+row["address"]] = row["region_code"]
-	}
-	ages := make([]int, 0, res.People)
-	for _, src := range []string{SourceCommunity, SourcePolice} {
-		for _, row := range res.Batch(src, DatasetPerson).Rows {
-			id, err := validate.ParseResidentID(row["id_card"], asOf)
-			if err != nil {
-				t.Fatalf("%s: %v", row["id_card"], err)
+		for _, v := range vals {
+			if c, ok := ct.Lookup(v); ok {
+				t.Errorf("%s: %q is code %s", table, v, c)
 			}
-			if seen[id.Number] {
-				t.Errorf("ID %s given twice", id.Number)
-			}
-			seen[id.Number] = true
-			if row["residence_status"] == "1" && id.Region != row["region_code"][:6] {
-				t.Errorf("registered resident %s lives in %s", id.Number, row["region_code"])
-			}
-			if _, ok := houses[row["region_code"]+row["address"]]; !ok {
-				t.Errorf("%s lives at %s %s, which is no house", id.Number, row["region_code"], row["address"])
-			}
-			if n := []rune(row["name"]); len(n) < 2 || len(n) > 3 {
-				t.Errorf("name %q", row["name"])
-			}
-			ages = append(ages, asOf.Year()-atoiT(t, id.BirthDate[:4]))
 		}
 	}
-	if len(seen) != res.People {
-		t.Errorf("%d distinct IDs, %d people", len(seen), res.People)
-	}
-	children, old := 0, 0
-	for _, a := range ages {
-		if a < 18 {
-			children++
-		}
-		if a >= 60 {
-			old++
-		}
-	}
-	if c, o := float64(children)/float64(len(ages)), float64(old)/float64(len(ages)); c < 0.08 || c > 0.35 || o < 0.08 || o > 0.35 {
-		t.Errorf("under 18: %.2f, 60 and over: %.2f; want both 0.08..0.35", c, o)
-	}
-}
-
-func atoiT(t *testing.T, s string) int {
-	var n int
-	if _, err := fmt.Sscan(s, &n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func TestDeterministic(t *testing.T) {
-	csvOf := func(cfg Config) []byte {
+	bytesOf := func(cfg Config) []byte {
 		res := generate(t, cfg)
 		var buf bytes.Buffer
 		for i := range res.Batches {
@@ -224,16 +263,18 @@ func TestDeterministic(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		fmt.Fprintf(&buf, "%+v", res.Defects)
+		if err := WriteGroundTruth(&buf, res.Defects); err != nil {
+			t.Fatal(err)
+		}
 		return buf.Bytes()
 	}
 	cfg := testConfig()
-	a, b := csvOf(cfg), csvOf(cfg)
+	a, b := bytesOf(cfg), bytesOf(cfg)
 	if !bytes.Equal(a, b) {
 		t.Fatal("the same config gave different bytes")
 	}
 	cfg.Seed++
-	if bytes.Equal(a, csvOf(cfg)) {
+	if bytes.Equal(a, bytesOf(cfg)) {
 		t.Fatal("another seed gave the same bytes")
 	}
 }
@@ -247,10 +288,11 @@ func TestConfigErrors(t *testing.T) {
 		{"short city", func(c *Config) { c.CityCode = "5101" }, "community-city"},
 		{"unknown city", func(c *Config) { c.CityCode = "110100000000" }, "no population"},
 		{"scale", func(c *Config) { c.Scale = 0 }, "community-scale"},
-		{"too many", func(c *Config) { c.Scale = 1 }, "at most"},
+		{"too many in memory", func(c *Config) { c.Scale = 10 }, "at most"},
 		{"defect rate", func(c *Config) { c.DefectRate = 1.5 }, "community-defect-rate"},
 		{"dirty rate", func(c *Config) { c.DirtyRate = -0.1 }, "community-dirty-rate"},
 		{"as-of", func(c *Config) { c.AsOf = "05/03/2026" }, "community-as-of"},
+		{"as-of year", func(c *Config) { c.AsOf = "1970-01-01" }, "community-as-of"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
@@ -260,5 +302,21 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("error %v, want one naming %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestKinds(t *testing.T) {
+	for _, tc := range []struct {
+		dataset string
+		want    []Kind
+	}{
+		{DatasetPerson, []Kind{KindIDChecksum, KindIDBirthDate, KindMobileFormat, KindMissingRequired, KindBadDate, KindUnknownCode, KindUnknownRegion, KindDuplicatePerson, KindStaleAddress}},
+		{DatasetOrg, []Kind{KindUSCCCheck, KindMobileFormat, KindMissingRequired, KindBadDate, KindUnknownCode, KindUnknownRegion}},
+		{DatasetActivity, []Kind{KindMissingRequired, KindBadDate, KindUnknownCode, KindUnknownRegion}},
+		{"cats", nil},
+	} {
+		if got := Kinds(tc.dataset); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Kinds(%s) = %v, want %v", tc.dataset, got, tc.want)
+		}
 	}
 }

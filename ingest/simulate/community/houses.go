@@ -10,8 +10,8 @@ import (
 // k·stride mod capacity, a permutation when stride and capacity are coprime.
 var strides = []int{7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43}
 
-// newHouse adds a house of the given use and status in community ci and returns its index.
-func (g *gen) newHouse(ci int, use, status string) int {
+// newHouse makes a house of the given use and status in community ci (written by emitHouse).
+func (g *gen) newHouse(ci int, use, status string) *house {
 	r := g.rng
 	cm := g.city.comms[ci]
 	var cp *compound
@@ -21,7 +21,7 @@ func (g *gen) newHouse(ci int, use, status string) int {
 		cp = g.newCompound(cm)
 	}
 	h := &house{comm: ci, cp: cp, use: use, status: status}
-	prefix := g.city.districts[cm.code[:6]] + g.city.streets[cm.code[:9]] + cp.road + cp.name
+	prefix := g.city.place(ci) + cp.road + cp.name
 	if use != "10" {
 		cp.shops++
 		h.building, h.floor, h.room = "底商", 1, strconv.Itoa(cp.shops)
@@ -41,8 +41,7 @@ func (g *gen) newHouse(ci int, use, status string) int {
 	if r.Float64() < 0.6 {
 		h.houseNo = fmt.Sprintf("%s%06dGB%05dF%08d", cm.code[:6], r.IntN(1_000_000), r.IntN(100_000), r.IntN(100_000_000))
 	}
-	g.houses = append(g.houses, h)
-	return len(g.houses) - 1
+	return h
 }
 
 // newCompound adds a residential compound to community cm.

@@ -69,3 +69,57 @@ func withBadBirthDate(id string, pick int) string {
 func itoa4(y int) string {
 	return string([]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10)})
 }
+
+// legacy15 returns the 15-digit legacy form of an 18-digit ID of someone born in the 1900s
+// (address code, YYMMDD, sequence; no check character), or "" for other birth years.
+func legacy15(id string) string {
+	if len(id) != 18 || id[6:8] != "19" {
+		return ""
+	}
+	return id[:6] + id[8:17]
+}
+
+// idAllocator hands out resident IDs that are unique by construction: per address code, birth
+// day and gender it counts the numbers given and derives the next sequence from the count, so it
+// holds two bytes per (address code, day, gender) in use instead of every ID.
+type idAllocator struct {
+	base   time.Time // earliest birth day counted (day 0)
+	seed   uint64
+	counts map[string][]uint16 // address code → count per day*2+gender
+}
+
+// idDays is the span of birth days the allocator counts: 130 years.
+const idDays = 130 * 366
+
+func newIDAllocator(asOf time.Time, seed uint64) *idAllocator {
+	y, m, d := asOf.AddDate(-125, 0, 0).Date()
+	return &idAllocator{base: time.Date(y, m, d, 0, 0, 0, 0, chinaTime), seed: seed, counts: map[string][]uint16{}}
+}
+
+// next returns a resident ID not handed out before for someone of the address code (6 digits),
+// birth day and gender. After 500 people of one code, day and gender it moves to the next day.
+func (a *idAllocator) next(region string, birth time.Time, male bool) string {
+	for {
+		day := int(birth.Sub(a.base).Hours()/24 + 0.5)
+		if day < 0 || day >= idDays {
+			day = min(max(day, 0), idDays-1)
+		}
+		c := a.counts[region]
+		if c == nil {
+			c = make([]uint16, 2*idDays)
+			a.counts[region] = c
+		}
+		slot := day*2 + b2i(male)
+		if c[slot] < 500 {
+			n := int(c[slot])
+			c[slot]++
+			// A start that depends on code, day and gender spreads the sequences over 000–999.
+			h := a.seed ^ uint64(slot)*0x9e3779b97f4a7c15
+			for _, ch := range []byte(region) {
+				h = (h ^ uint64(ch)) * 0x100000001b3
+			}
+			return residentID(region, birth, int((h>>33)%500)+n, male)
+		}
+		birth = birth.AddDate(0, 0, 1)
+	}
+}

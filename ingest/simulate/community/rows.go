@@ -6,71 +6,81 @@ import (
 	"time"
 )
 
-// Labels used by the police source, which sends labels instead of codes.
+// Labels used by the sources that send labels instead of codes.
 var (
 	maritalLabels   = map[string]string{"10": "未婚", "20": "已婚", "30": "丧偶", "40": "离婚"}
 	residenceLabels = map[string]string{"1": "户籍人口", "2": "流动人口", "4": "人户分离"}
 )
 
 // DefaultRename maps, per source and dataset, the standard's field names to the source's own
-// column names. The community source uses the standard's names; the police source its own.
+// column names (Sources' Rename; the community office uses the standard's names).
 func DefaultRename() map[string]map[string]map[string]string {
-	return map[string]map[string]map[string]string{
-		SourcePolice: {DatasetPerson: {
-			"id_card": "公民身份号码", "name": "姓名", "gender": "性别", "birth_date": "出生日期", "ethnicity": "民族",
-			"marital_status": "婚姻状况", "mobile": "联系电话", "residence_status": "人口类型", "region_code": "所属社区代码",
-			"address": "现住址", "hukou_address": "户籍地址", "registered_at": "登记时间",
-		}},
+	out := map[string]map[string]map[string]string{}
+	for _, s := range Sources() {
+		for _, d := range s.Datasets {
+			if d.Rename == nil {
+				continue
+			}
+			if out[s.ID] == nil {
+				out[s.ID] = map[string]map[string]string{}
+			}
+			out[s.ID][d.Dataset] = d.Rename
+		}
 	}
+	return out
 }
 
-// render turns the generated city into the sources' batches and plants the defects.
-func (g *gen) render() *Result {
-	res := &Result{AsOf: g.asOf, People: len(g.people), Houses: len(g.houses)}
-	cp := &Batch{Source: SourceCommunity, Dataset: DatasetPerson}
-	ch := &Batch{Source: SourceCommunity, Dataset: DatasetHouse}
-	cr := &Batch{Source: SourceCommunity, Dataset: DatasetPersonHouse}
-	pp := &Batch{Source: SourcePolice, Dataset: DatasetPerson}
-	add := func(b *Batch, row map[string]string, comm int) Defect {
-		p := plantable{key: Key{b.Source, b.Dataset, len(b.Rows)}, row: row, comm: comm}
-		d := g.defect(p)
-		if d.Kind != "" && d.Kind != KindDuplicatePerson {
-			res.Defects = append(res.Defects, d)
-		}
-		if dd := g.dirty(p, d.Field); dd.Kind != "" {
-			res.Defects = append(res.Defects, dd)
-		}
-		b.Rows = append(b.Rows, row)
-		return d
+// emitHouse writes a house as the community office reports it.
+func (g *gen) emitHouse(h *house) {
+	row := map[string]string{
+		"region_code": g.city.comms[h.comm].code, "address": h.address, "house_no": h.houseNo,
+		"compound": h.cp.name, "building": h.building, "unit": h.unit, "floor": strconv.Itoa(h.floor),
+		"room": h.room, "use": h.use, "status": h.status, "area": "", "owner_id_card": h.owner,
+		"built_year": strconv.Itoa(h.cp.built),
 	}
-	for _, p := range g.people {
-		if g.rng.Float64() < PoliceOnlyShare {
-			add(pp, g.policeRow(p, false), p.comm)
-			continue
-		}
-		orig := Key{cp.Source, cp.Dataset, len(cp.Rows)}
-		if d := add(cp, g.communityRow(p), p.comm); d.Kind == KindDuplicatePerson {
-			res.Defects = append(res.Defects, Defect{Key: Key{pp.Source, pp.Dataset, len(pp.Rows)},
-				Field: "id_card", Kind: KindDuplicatePerson, Detail: "re-formatted by the second source", Of: &orig})
-			pp.Rows = append(pp.Rows, g.policeRow(p, true))
-		}
+	if h.area > 0 {
+		row["area"] = strconv.FormatFloat(h.area, 'f', -1, 64)
 	}
-	for _, h := range g.houses {
-		add(ch, g.houseRow(h), h.comm)
+	g.stats.Houses++
+	g.emit(SourceCommunity, DatasetHouse, row, plantCtx{comm: h.comm})
+}
+
+// emitPerson writes a person: by the community office (and, for a planted duplicate, again by
+// the police in its own formatting), or by the police alone. prev is the house the person moved
+// out of, if any (stale addresses point there).
+func (g *gen) emitPerson(p *person, prev *house) {
+	if g.rng.Float64() < PoliceOnlyShare {
+		g.emit(SourcePolice, DatasetPerson, g.policeRow(p, ""), plantCtx{comm: p.comm, prev: prev})
+		return
 	}
-	for _, rel := range g.rels {
-		h := g.houses[rel.house]
-		row := map[string]string{
-			"id_card": g.people[rel.person].id, "region_code": g.city.comms[h.comm].code, "address": h.address,
-			"relation": rel.kind, "is_householder": "0", "move_in_date": rel.moveIn.Format(time.DateOnly), "move_out_date": "",
-		}
-		if rel.head {
-			row["is_householder"] = "1"
-		}
-		add(cr, row, h.comm)
+	d := g.emit(SourceCommunity, DatasetPerson, g.communityRow(p), plantCtx{comm: p.comm, prev: prev, dupOK: true})
+	if d.Kind != KindDuplicatePerson || g.err != nil {
+		return
 	}
-	res.Batches = []Batch{*cp, *ch, *cr, *pp}
-	return res
+	id := [2]string{SourcePolice, DatasetPerson}
+	g.rows[id]++
+	k := Key{Source: SourcePolice, Dataset: DatasetPerson, Row: g.rows[id]}
+	g.stats.Rows++
+	if err := g.out.write(k, g.policeRow(p, d.Variant)); err != nil {
+		g.err = err
+		return
+	}
+	orig := d.Key
+	d.Key, d.Of = k, &orig
+	g.record(d)
+}
+
+// emitRelation writes a person–house relation as the community office reports it (like all its
+// values, in the form the standard normalises to: true/false, not 1/0).
+func (g *gen) emitRelation(rel relation) {
+	row := map[string]string{
+		"id_card": rel.p.id, "region_code": g.city.comms[rel.h.comm].code, "address": rel.h.address,
+		"relation": rel.kind, "is_householder": strconv.FormatBool(rel.head), "move_in_date": rel.in.Format(time.DateOnly), "move_out_date": "",
+	}
+	if !rel.out.IsZero() {
+		row["move_out_date"] = rel.out.Format(time.DateOnly)
+	}
+	g.emit(SourceCommunity, DatasetPersonHouse, row, plantCtx{comm: rel.h.comm})
 }
 
 // communityRow is a person as a community office reports it: codes, ISO dates, gender and birth
@@ -91,9 +101,17 @@ func (g *gen) communityRow(p *person) map[string]string {
 	return row
 }
 
+// Variants of a duplicate person's ID number as the police re-sends it.
+const (
+	dupLegacy = "15-digit legacy ID"
+	dupSpaced = "spaced ID"
+	dupLowerX = "lower-case x"
+)
+
 // policeRow is a person as the household register reports them: labels, YYYYMMDD dates, slashed
-// date-times. A duplicate spaces the name and re-formats the ID and phone.
-func (g *gen) policeRow(p *person, duplicate bool) map[string]string {
+// date-times. A duplicate (dup names the ID variant) spaces the name, re-formats the ID as dup
+// says and prefixes the phone with +86.
+func (g *gen) policeRow(p *person, dup string) map[string]string {
 	row := g.personRow(p)
 	row["gender"] = "女"
 	if p.male {
@@ -104,17 +122,21 @@ func (g *gen) policeRow(p *person, duplicate bool) map[string]string {
 	row["marital_status"] = maritalLabels[p.marital]
 	row["residence_status"] = residenceLabels[p.residence]
 	row["registered_at"] = p.registered.Format("2006/01/02 15:04:05")
-	if duplicate {
-		n := []rune(p.name)
-		row["name"] = string(n[:1]) + " " + string(n[1:])
-		if strings.HasSuffix(p.id, "X") {
-			row["id_card"] = p.id[:17] + "x"
-		} else {
-			row["id_card"] = p.id[:6] + " " + p.id[6:14] + " " + p.id[14:]
-		}
-		if p.mobile != "" {
-			row["mobile"] = "+86 " + p.mobile
-		}
+	if dup == "" {
+		return row
+	}
+	n := []rune(p.name)
+	row["name"] = string(n[:1]) + " " + string(n[1:])
+	switch dup {
+	case dupLegacy:
+		row["id_card"] = legacy15(p.id)
+	case dupLowerX:
+		row["id_card"] = strings.ToLower(p.id)
+	default:
+		row["id_card"] = p.id[:6] + " " + p.id[6:14] + " " + p.id[14:]
+	}
+	if p.mobile != "" {
+		row["mobile"] = "+86 " + p.mobile
 	}
 	return row
 }
@@ -123,19 +145,6 @@ func (g *gen) policeRow(p *person, duplicate bool) map[string]string {
 func (g *gen) personRow(p *person) map[string]string {
 	return map[string]string{
 		"id_card": p.id, "name": p.name, "mobile": p.mobile, "region_code": g.city.comms[p.comm].code,
-		"address": g.houses[p.house].address, "hukou_address": p.hukou,
+		"address": p.house.address, "hukou_address": p.hukou,
 	}
-}
-
-func (g *gen) houseRow(h *house) map[string]string {
-	row := map[string]string{
-		"region_code": g.city.comms[h.comm].code, "address": h.address, "house_no": h.houseNo,
-		"compound": h.cp.name, "building": h.building, "unit": h.unit, "floor": strconv.Itoa(h.floor),
-		"room": h.room, "use": h.use, "status": h.status, "area": "", "owner_id_card": h.owner,
-		"built_year": strconv.Itoa(h.cp.built),
-	}
-	if h.area > 0 {
-		row["area"] = strconv.FormatFloat(h.area, 'f', 2, 64)
-	}
-	return row
 }

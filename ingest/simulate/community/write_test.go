@@ -161,6 +161,32 @@ func TestRenameColumns(t *testing.T) {
 	}
 }
 
+func TestGB18030Fallback(t *testing.T) {
+	b := &Batch{Source: SourcePolice, Dataset: DatasetPerson, Rows: []map[string]string{
+		{"name": "王芳", "address": "大邑县䢺江镇"}, {"name": "李四", "address": "锦江区"}}}
+	var buf bytes.Buffer
+	w, err := NewCSVWriter(&buf, DatasetPerson, WriteOptions{Encoding: EncodingGBK, GB18030Fallback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range b.Rows {
+		if err := w.Write(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if w.Fallbacks() != 1 {
+		t.Fatalf("%d rows in GB18030, want 1", w.Fallbacks())
+	}
+	for i, row := range readCSV(t, transform.NewReader(&buf, simplifiedchinese.GB18030.NewDecoder()), DatasetPerson, nil) {
+		if row["address"] != b.Rows[i]["address"] {
+			t.Fatalf("row %d: address %q, want %q", i+1, row["address"], b.Rows[i]["address"])
+		}
+	}
+}
+
 func TestWriteErrors(t *testing.T) {
 	b := &Batch{Source: SourceCommunity, Dataset: DatasetPerson, Rows: []map[string]string{{"name": "王芳"}}}
 	for _, tc := range []struct {
@@ -181,4 +207,25 @@ func TestWriteErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzReadGroundTruth(f *testing.F) {
+	f.Add(`{"source":"community","dataset":"person","row":17,"field":"id_card","kind":"id_checksum","action":"quarantine","code":"format","detail":"checksum"}`)
+	f.Add(`{"source":"police","dataset":"person","row":40,"field":"id_card","kind":"duplicate_person","action":"collapse","of":{"source":"community","dataset":"person","row":512}}` + "\n\n")
+	f.Add(`{"source":"a","dataset":"b","row":0,"kind":"k","action":"x"}`)
+	f.Add("{\"source\":\"a\"\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		ds, err := ReadGroundTruth(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		var b bytes.Buffer
+		if err := WriteGroundTruth(&b, ds); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadGroundTruth(&b)
+		if err != nil || !reflect.DeepEqual(back, ds) {
+			t.Fatalf("round trip of %d defects: %v", len(ds), err)
+		}
+	})
 }
