@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/citypulse/citypulse/pipelines/cleaning"
 )
 
 // Config configures the pipeline runner.
@@ -24,6 +26,13 @@ type Config struct {
 	// CleanHashKey keys the identity hash and the hashes of personal fields (HMAC-SHA256) in the
 	// clean tables. Changing it changes every identity key, so set it once per deployment.
 	CleanHashKey string `flag:"clean-hash-key" help:"secret key of the identity and personal-field hashes in dwd_ tables (HMAC-SHA256); the default is a fixed DEVELOPMENT key, public in the source: set your own in production"`
+	// CleanEncryptionKey is the AES-256 key (32 bytes, as 64 hex digits or base64) that encrypts
+	// personal fields (resident IDs, mobiles, …) into the <field>_enc columns of dwd_ tables.
+	// Losing it loses those values; they stay joinable by hash and readable masked.
+	CleanEncryptionKey string `flag:"clean-encryption-key" help:"AES-256 key of the encrypted personal fields in dwd_ tables: 32 bytes as 64 hex digits or base64; the default is a fixed DEVELOPMENT key, public in the source: set your own in production"`
+	// CleanEncryptionKeyID names CleanEncryptionKey in every value it encrypts ("k1:…"), so keys
+	// can rotate: give a new key a new id, and keep the old key to read the old values.
+	CleanEncryptionKeyID string `flag:"clean-encryption-key-id" help:"id of clean-encryption-key, stored as the prefix of every encrypted value (1-16 of a-z A-Z 0-9 _ -); change it with the key"`
 	// MaxRangeRecords cuts a partition's backlog into ranges of at most this many records.
 	MaxRangeRecords int64 `flag:"pipeline-max-range-records" help:"largest offset range one pipeline element reads"`
 	// MaxRunRecords caps the records one run takes, so a large backlog is drained in steps that
@@ -39,19 +48,26 @@ type Config struct {
 // hashes made with it protect nothing.
 const DevCleanHashKey = "citypulse-dev-clean-hash-key-NOT-FOR-PRODUCTION"
 
+// DevCleanEncryptionKey is the default clean-encryption-key: the hex of the 32 ASCII bytes
+// "citypulse-DEV-ONLY-personal-key!", a development key, public in the source, so values
+// encrypted with it are readable by anyone.
+const DevCleanEncryptionKey = "6369747970756c73652d4445562d4f4e4c592d706572736f6e616c2d6b657921"
+
 // DefaultConfig returns the settings of the local stack.
 func DefaultConfig() Config {
 	return Config{
-		Runner:          "prism",
-		Interval:        5 * time.Second,
-		Group:           "citypulse-pipeline-events",
-		DLQGroup:        "citypulse-pipeline-bad-events",
-		CleanGroup:      "citypulse-pipeline-clean",
-		CleanHashKey:    DevCleanHashKey,
-		MaxRangeRecords: 50_000,
-		MaxRunRecords:   500_000,
-		BatchRows:       50_000,
-		Timezone:        "Asia/Shanghai",
+		Runner:               "prism",
+		Interval:             5 * time.Second,
+		Group:                "citypulse-pipeline-events",
+		DLQGroup:             "citypulse-pipeline-bad-events",
+		CleanGroup:           "citypulse-pipeline-clean",
+		CleanHashKey:         DevCleanHashKey,
+		CleanEncryptionKey:   DevCleanEncryptionKey,
+		CleanEncryptionKeyID: "k1",
+		MaxRangeRecords:      50_000,
+		MaxRunRecords:        500_000,
+		BatchRows:            50_000,
+		Timezone:             "Asia/Shanghai",
 	}
 }
 
@@ -80,6 +96,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pipeline-max-run-records: %d: want ≥ pipeline-max-range-records (%d)", c.MaxRunRecords, c.MaxRangeRecords)
 	case c.BatchRows <= 0:
 		return fmt.Errorf("pipeline-batch-rows: %d: want > 0", c.BatchRows)
+	}
+	if _, err := cleaning.ParseEncryptionKey(c.CleanEncryptionKey); err != nil {
+		return fmt.Errorf("clean-encryption-key: %w", err)
+	}
+	if err := cleaning.CheckKeyID(c.CleanEncryptionKeyID); err != nil {
+		return fmt.Errorf("clean-encryption-key-id: %w", err)
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return fmt.Errorf("timezone: %q: %w", c.Timezone, err)

@@ -96,7 +96,8 @@ func (r *Runner) cleanJobs() []job {
 			absentOK: true,
 			build: func(s beam.Scope, ranges []kafkaio.OffsetRange) error {
 				return cleaning.Build(s, ranges, cleaning.Options{Brokers: r.bus.Brokers, Warehouse: r.wh,
-					Dataset: ds, HashKey: r.cfg.CleanHashKey, BatchRows: r.cfg.BatchRows})
+					Dataset: ds, HashKey: r.cfg.CleanHashKey, EncryptionKey: r.cfg.CleanEncryptionKey,
+					EncryptionKeyID: r.cfg.CleanEncryptionKeyID, BatchRows: r.cfg.BatchRows})
 			},
 			ranges: func(x *Result) *[]kafkaio.OffsetRange { return &at(x).Ranges },
 			counters: map[metrics.StepKey]func(*Result) *int64{
@@ -104,7 +105,10 @@ func (r *Runner) cleanJobs() []job {
 				key(ns, cleaning.CounterValid):                                 func(x *Result) *int64 { return &at(x).Valid },
 				key(ns, cleaning.CounterQuarantined):                           func(x *Result) *int64 { return &at(x).Quarantined },
 				key(ns, cleaning.CounterUndecodable):                           func(x *Result) *int64 { return &at(x).Undecodable },
+				key(ns, cleaning.CounterChanges):                               func(x *Result) *int64 { return &at(x).Changes },
+				key(ns, cleaning.CounterReferences):                            func(x *Result) *int64 { return &at(x).References },
 				key(ns, cleaning.CounterWritten):                               func(x *Result) *int64 { return &at(x).Written },
+				key(cleaning.StagedNamespace(ds), cleaning.CounterWritten):     func(x *Result) *int64 { return &at(x).StagedRows },
 				key(cleaning.QuarantineNamespace(ds), cleaning.CounterWritten): func(x *Result) *int64 { return &at(x).QuarantineRows },
 			},
 		})
@@ -121,4 +125,6 @@ var stages = map[string]string{
 	deadletters.CounterUndecodable: "undecodable",
 	cleaning.CounterValid:          "valid",
 	cleaning.CounterQuarantined:    "quarantined",
+	cleaning.CounterChanges:        "staged_change",
+	cleaning.CounterReferences:     "staged_reference",
 }

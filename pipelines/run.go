@@ -62,9 +62,15 @@ type CleanResult struct {
 	Valid       int64
 	Quarantined int64
 	Undecodable int64
-	// Written rows to the dataset's dwd_ table; QuarantineRows to ods_feed_quarantine (one per
-	// field error).
+	// Changes and References are the valid records staged in ods_staged_rows (a department's
+	// rows of a reviewed dataset; a reference source's rows) instead of loaded; the other valid
+	// records are loaded.
+	Changes    int64
+	References int64
+	// Written rows to the dataset's dwd_ table; StagedRows to ods_staged_rows; QuarantineRows to
+	// ods_feed_quarantine (one per field error).
 	Written        int64
+	StagedRows     int64
 	QuarantineRows int64
 }
 
@@ -281,7 +287,8 @@ func (r *Runner) Run(ctx context.Context) error {
 			for ds, c := range res.Clean {
 				if len(c.Ranges) > 0 {
 					r.log.Info("cleaning pipeline run", "dataset", ds, "ranges", len(c.Ranges), "read", c.Read, "valid", c.Valid,
-						"quarantined", c.Quarantined, "undecodable", c.Undecodable, "written", c.Written, "quarantine_rows", c.QuarantineRows)
+						"quarantined", c.Quarantined, "undecodable", c.Undecodable, "changes", c.Changes, "references", c.References,
+						"written", c.Written, "staged_rows", c.StagedRows, "quarantine_rows", c.QuarantineRows)
 				}
 				if c.Read >= r.cfg.MaxRunRecords {
 					wait = 0

@@ -35,7 +35,7 @@ const (
 var maxTime = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Cleaned is one valid, normalised record: the dataset's fields (protected fields replaced by
-// <field>_hash and <field>_masked; a region field also gives <field>.city … <field>.community) and
+// <field>_hash, <field>_masked and <field>_enc; a region field also gives <field>.city … <field>.community) and
 // the meta values, as parallel Names and Values.
 type Cleaned struct {
 	Dataset      string
@@ -43,6 +43,12 @@ type Cleaned struct {
 	Values       []string
 	Flags        []string
 	ReceivedAtMs int64
+	// Route is where the row goes (RouteDWD, RouteChange or RouteReference), by its source's
+	// kind (Spec.Route).
+	Route string
+	// RequestID is a staged row's stable id: the keyed hash of dataset, source, batch id and row
+	// number ("" for RouteDWD).
+	RequestID string
 }
 
 // lookup returns a getter of c's values by name ("" when absent).
@@ -89,23 +95,38 @@ type Cleaner struct {
 	std  *standard.Standard
 	ds   *standard.Dataset
 	key  []byte
+	seal *sealer
 }
 
-// NewCleaner returns the cleaner of spec's dataset; hashKey keys the identity and field hashes.
-func NewCleaner(std *standard.Standard, spec Spec, hashKey []byte) (*Cleaner, error) {
+// Keys are the secrets of cleaning.
+type Keys struct {
+	// Hash keys the identity hash and the personal-field hashes (HMAC-SHA256).
+	Hash []byte
+	// Encryption is the AES-256 key (EncryptionKeySize bytes) of the personal fields' <field>_enc
+	// values, and EncryptionID its id, the prefix of every value it encrypts.
+	Encryption   []byte
+	EncryptionID string
+}
+
+// NewCleaner returns the cleaner of spec's dataset.
+func NewCleaner(std *standard.Standard, spec Spec, keys Keys) (*Cleaner, error) {
 	ds, ok := std.Dataset(spec.Dataset)
 	if !ok {
 		return nil, fmt.Errorf("cleaning %s: not a dataset of the standard", spec.Dataset)
 	}
-	if len(hashKey) == 0 {
+	if len(keys.Hash) == 0 {
 		return nil, fmt.Errorf("cleaning %s: empty hash key", spec.Dataset)
+	}
+	seal, err := newSealer(keys.Encryption, keys.EncryptionID)
+	if err != nil {
+		return nil, fmt.Errorf("cleaning %s: %w", spec.Dataset, err)
 	}
 	for f := range spec.Protect {
 		if _, ok := ds.Field(f); !ok {
 			return nil, fmt.Errorf("cleaning %s: protected field %s is not in the standard", spec.Dataset, f)
 		}
 	}
-	return &Cleaner{spec: spec, std: std, ds: ds, key: append([]byte(nil), hashKey...)}, nil
+	return &Cleaner{spec: spec, std: std, ds: ds, key: append([]byte(nil), keys.Hash...), seal: seal}, nil
 }
 
 // Hash is the keyed hash (HMAC-SHA256, hex) of the parts, each followed by a zero byte.
@@ -153,6 +174,11 @@ func (c *Cleaner) Clean(rec kafkaio.Record) (*Cleaned, []Quarantined) {
 	}
 	norm, ferrs := c.ds.ValidateRecordAt(fields, at)
 	errs = append(errs, ferrs...)
+	route, ok := c.spec.Route(fr.SourceKind)
+	if !ok {
+		errs = append(errs, standard.FieldError{Field: "source_kind", Code: CodeSourceKind,
+			Reason: fmt.Sprintf("source kind %q is not %s, %s or %s", fr.SourceKind, SourceCommunity, SourceDepartment, SourceReference)})
+	}
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 		q := make([]Quarantined, 0, len(errs))
@@ -167,12 +193,12 @@ func (c *Cleaner) Clean(rec kafkaio.Record) (*Cleaned, []Quarantined) {
 		}
 		return nil, q
 	}
-	return c.valid(fr, fields, norm, at), nil
+	return c.valid(fr, fields, norm, at, route), nil
 }
 
 // valid builds the Cleaned row of a record the standard accepted.
-func (c *Cleaner) valid(fr feedrecord.Record, raw map[string]string, norm map[string]any, at time.Time) *Cleaned {
-	out := &Cleaned{Dataset: c.spec.Dataset, ReceivedAtMs: at.UnixMilli()}
+func (c *Cleaner) valid(fr feedrecord.Record, raw map[string]string, norm map[string]any, at time.Time, route string) *Cleaned {
+	out := &Cleaned{Dataset: c.spec.Dataset, ReceivedAtMs: at.UnixMilli(), Route: route}
 	add := func(n, v string) { out.Names = append(out.Names, n); out.Values = append(out.Values, v) }
 	flags := map[string]bool{}
 	for _, f := range c.ds.Fields {
@@ -200,6 +226,7 @@ func (c *Cleaner) valid(fr feedrecord.Record, raw map[string]string, norm map[st
 			}
 			add(f.Name+"_hash", c.Hash(domain, s))
 			add(f.Name+"_masked", mask(s))
+			add(f.Name+"_enc", c.seal.seal(f.Name, s))
 		} else {
 			add(f.Name, s)
 		}
@@ -220,6 +247,9 @@ func (c *Cleaner) valid(fr feedrecord.Record, raw map[string]string, norm map[st
 	add(MetaSource, fr.Source)
 	add(MetaBatchID, fr.BatchID)
 	add(MetaRowNo, strconv.FormatInt(max(fr.Row, 0), 10))
+	if route != RouteDWD {
+		out.RequestID = c.Hash(c.spec.Dataset, fr.Source, fr.BatchID, out.Get(MetaRowNo))
+	}
 	if len(fr.Unmapped) > 0 {
 		flags[FlagUnmapped] = true
 	}

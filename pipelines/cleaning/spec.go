@@ -3,18 +3,21 @@ package cleaning
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
-// Column kinds: how a Cleaned value becomes a ClickHouse value.
+// Column kinds: how a Cleaned value (text, "" when absent) becomes a ClickHouse value.
 const (
 	KindString     = "string"      // String; "" when absent
 	KindDate       = "date"        // Date from YYYY-MM-DD; 1970-01-01 when absent
+	KindDateOr     = "date?"       // Nullable(Date) from YYYY-MM-DD; NULL when absent
+	KindDateTime   = "datetime"    // DateTime from "YYYY-MM-DD HH:MM:SS" (China Standard Time); the Unix epoch when absent
 	KindDateTimeOr = "datetime?"   // Nullable(DateTime) from "YYYY-MM-DD HH:MM:SS" (China Standard Time)
 	KindUInt64     = "uint64"      // UInt64 from a decimal string
 	KindInt64Or    = "int64?"      // Nullable(Int64) from a decimal string; NULL when absent
 	KindFloat64Or  = "float64?"    // Nullable(Float64) from a decimal string; NULL when absent
+	KindBool       = "bool"        // UInt8 1 or 0 from true/false (or 1/0); 0 when absent
+	KindBoolOr     = "bool?"       // Nullable(UInt8) 1 or 0 from true/false (or 1/0); NULL when absent
 	KindFlags      = "flags"       // Array(String): the quality flags
 	KindReceivedAt = "received_at" // DateTime: the record's receive time
 	KindVersion    = "version"     // UInt64: the receive time in Unix milliseconds
@@ -36,6 +39,14 @@ type Column struct {
 	Value string
 }
 
+// source is the name of the Cleaned value the column is filled from.
+func (c Column) source() string {
+	if c.Value != "" {
+		return c.Value
+	}
+	return c.Name
+}
+
 // Spec is one dataset the cleaning pipeline handles.
 type Spec struct {
 	// Dataset is the standard's dataset name; its topic is bus.FeedsTopic(Dataset).
@@ -45,57 +56,12 @@ type Spec struct {
 	// Columns of Table, in insert order.
 	Columns []Column
 	// Protect names the personal fields stored only as "<field>_hash" (keyed hash of the
-	// normalised value) and "<field>_masked" (by the given mask).
+	// normalised value, for joins), "<field>_masked" (by the given mask, for analysts) and
+	// "<field>_enc" (AES-GCM, for callers allowed to reveal it; see Encrypt).
 	Protect map[string]func(string) string
-}
-
-// Specs are the datasets the cleaning pipeline handles, by dataset name. Adding one is an entry
-// here and a migration for its table.
-var Specs = map[string]Spec{
-	"person": {
-		Dataset: "person",
-		Table:   "dwd_person",
-		Protect: map[string]func(string) string{"id_card": MaskIDCard, "mobile": MaskMobile},
-		Columns: columns([]Column{
-			{Name: "identity_key", Kind: KindString},
-			{Name: "id_card_hash", Kind: KindString},
-			{Name: "id_card_masked", Kind: KindString},
-			{Name: "name", Kind: KindString},
-			{Name: "gender", Kind: KindString},
-			{Name: "birth_date", Kind: KindDate},
-			{Name: "ethnicity", Kind: KindString},
-			{Name: "marital_status", Kind: KindString},
-			{Name: "mobile_hash", Kind: KindString},
-			{Name: "mobile_masked", Kind: KindString},
-			{Name: "residence_status", Kind: KindString},
-		}, regionColumns("region_code"), []Column{
-			{Name: "address", Kind: KindString},
-			{Name: "hukou_address", Kind: KindString},
-			{Name: "registered_at", Kind: KindDateTimeOr},
-		}, lineageColumns),
-	},
-	"house": {
-		Dataset: "house",
-		Table:   "dwd_house",
-		Protect: map[string]func(string) string{"owner_id_card": MaskIDCard},
-		Columns: columns([]Column{
-			{Name: "identity_key", Kind: KindString},
-		}, regionColumns("region_code"), []Column{
-			{Name: "address", Kind: KindString},
-			{Name: "house_no", Kind: KindString},
-			{Name: "compound", Kind: KindString},
-			{Name: "building", Kind: KindString},
-			{Name: "unit", Kind: KindString},
-			{Name: "floor", Kind: KindInt64Or},
-			{Name: "room", Kind: KindString},
-			{Name: "use", Kind: KindString},
-			{Name: "status", Kind: KindString},
-			{Name: "area", Kind: KindFloat64Or},
-			{Name: "owner_id_card_hash", Kind: KindString},
-			{Name: "owner_id_card_masked", Kind: KindString},
-			{Name: "built_year", Kind: KindInt64Or},
-		}, lineageColumns),
-	},
+	// Review: a department's valid rows are change requests the community reviews, staged in
+	// ods_staged_rows (purpose 'change') instead of loaded; see Route.
+	Review bool
 }
 
 // regionColumns are a region field and its four level codes (city_code … community_code),
@@ -106,6 +72,13 @@ func regionColumns(field string) []Column {
 		cols = append(cols, Column{Name: level + "_code", Kind: KindString, Value: field + "." + level})
 	}
 	return cols
+}
+
+// protectedColumns are the stored forms of a protected field: its keyed hash, its masked form and
+// its encrypted value.
+func protectedColumns(field string) []Column {
+	return []Column{{Name: field + "_hash", Kind: KindString}, {Name: field + "_masked", Kind: KindString},
+		{Name: field + "_enc", Kind: KindString}}
 }
 
 // lineageColumns end every dwd_ table: where the row came from, what cleaning did, and the
@@ -143,89 +116,100 @@ var cst = time.FixedZone("CST", 8*3600)
 // Values returns c as column values for s.Columns.
 func (s Spec) Values(c Cleaned) ([]any, error) {
 	get := c.lookup()
+	return s.values(func(col Column) string { return get(col.source()) }, c.Flags, c.ReceivedAtMs)
+}
+
+// values converts each column's text (from text; "" when absent) to its ClickHouse value.
+func (s Spec) values(text func(Column) string, flags []string, receivedAtMs int64) ([]any, error) {
 	out := make([]any, len(s.Columns))
 	for i, col := range s.Columns {
-		name := col.Value
-		if name == "" {
-			name = col.Name
+		v, err := convert(col.Kind, text(col), flags, receivedAtMs)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", col.Name, err)
 		}
-		v := get(name)
-		switch col.Kind {
-		case KindString:
-			out[i] = v
-		case KindDate:
-			d := time.Unix(0, 0).UTC()
-			if v != "" {
-				var err error
-				if d, err = time.ParseInLocation(time.DateOnly, v, time.UTC); err != nil {
-					return nil, fmt.Errorf("column %s: %w", col.Name, err)
-				}
-			}
-			out[i] = d
-		case KindDateTimeOr:
-			var t *time.Time
-			if v != "" {
-				x, err := time.ParseInLocation(time.DateTime, v, cst)
-				if err != nil {
-					return nil, fmt.Errorf("column %s: %w", col.Name, err)
-				}
-				t = &x
-			}
-			out[i] = t
-		case KindUInt64:
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("column %s: %w", col.Name, err)
-			}
-			out[i] = n
-		case KindInt64Or:
-			var n *int64
-			if v != "" {
-				x, err := strconv.ParseInt(v, 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("column %s: %w", col.Name, err)
-				}
-				n = &x
-			}
-			out[i] = n
-		case KindFloat64Or:
-			var f *float64
-			if v != "" {
-				x, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					return nil, fmt.Errorf("column %s: %w", col.Name, err)
-				}
-				f = &x
-			}
-			out[i] = f
-		case KindFlags:
-			out[i] = append([]string{}, c.Flags...)
-		case KindReceivedAt:
-			out[i] = time.UnixMilli(c.ReceivedAtMs).Truncate(time.Second)
-		case KindVersion:
-			out[i] = uint64(max(c.ReceivedAtMs, 0))
-		default:
-			return nil, fmt.Errorf("column %s: unknown kind %q", col.Name, col.Kind)
-		}
+		out[i] = v
 	}
 	return out, nil
 }
 
-// MaskIDCard shows the 6-digit address code and the last 4 characters of a resident ID:
-// 510104********1234.
-func MaskIDCard(s string) string { return mask(s, 6, 4) }
-
-// MaskMobile shows the first 3 and the last 4 digits of a mobile number: 138****5678.
-func MaskMobile(s string) string { return mask(s, 3, 4) }
-
-// mask keeps head and tail characters of s and stars the rest; a value too short to keep both is
-// all stars.
-func mask(s string, head, tail int) string {
-	r := []rune(s)
-	if len(r) <= head+tail {
-		return stars(len(r))
+// convert is one value of a kind from its text.
+func convert(kind, v string, flags []string, receivedAtMs int64) (any, error) {
+	switch kind {
+	case KindString:
+		return v, nil
+	case KindDate, KindDateOr:
+		if v == "" {
+			if kind == KindDateOr {
+				return (*time.Time)(nil), nil
+			}
+			return time.Unix(0, 0).UTC(), nil
+		}
+		d, err := time.ParseInLocation(time.DateOnly, v, time.UTC)
+		if err != nil {
+			return nil, err
+		}
+		if kind == KindDateOr {
+			return &d, nil
+		}
+		return d, nil
+	case KindDateTime, KindDateTimeOr:
+		if v == "" {
+			if kind == KindDateTimeOr {
+				return (*time.Time)(nil), nil
+			}
+			return time.Unix(0, 0).In(cst), nil
+		}
+		t, err := time.ParseInLocation(time.DateTime, v, cst)
+		if err != nil {
+			return nil, err
+		}
+		if kind == KindDateTimeOr {
+			return &t, nil
+		}
+		return t, nil
+	case KindUInt64:
+		return strconv.ParseUint(v, 10, 64)
+	case KindInt64Or:
+		if v == "" {
+			return (*int64)(nil), nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		return &n, nil
+	case KindFloat64Or:
+		if v == "" {
+			return (*float64)(nil), nil
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, err
+		}
+		return &f, nil
+	case KindBool, KindBoolOr:
+		var b uint8
+		switch v {
+		case "":
+			if kind == KindBoolOr {
+				return (*uint8)(nil), nil
+			}
+		case "true", "1":
+			b = 1
+		case "false", "0":
+		default:
+			return nil, fmt.Errorf("%q is not true/false", v)
+		}
+		if kind == KindBoolOr {
+			return &b, nil
+		}
+		return b, nil
+	case KindFlags:
+		return append([]string{}, flags...), nil
+	case KindReceivedAt:
+		return time.UnixMilli(receivedAtMs).Truncate(time.Second), nil
+	case KindVersion:
+		return uint64(max(receivedAtMs, 0)), nil
 	}
-	return string(r[:head]) + stars(len(r)-head-tail) + string(r[len(r)-tail:])
+	return nil, fmt.Errorf("unknown kind %q", kind)
 }
-
-func stars(n int) string { return strings.Repeat("*", n) }
