@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/citypulse/citypulse/warehouse/review"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/citypulse/citypulse/internal/httpserve"
@@ -33,6 +35,9 @@ func Run(ctx context.Context, cfg Config, whCfg warehouse.Config, log *slog.Logg
 	s, err := New(conn, cfg, log, reg)
 	if err != nil {
 		return err
+	}
+	if err := s.MountReview(review.Options{Log: log, Registerer: reg}); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
 	}
 	patterns := make([]string, 0, len(extra))
 	for p := range extra {

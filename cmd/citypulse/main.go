@@ -42,6 +42,8 @@ var commands = map[string]command{
 	"feeds":              feedsCommand,
 	"source":             sourceCommand,
 	"push":               pushCommand,
+	"jobs":               jobsCommand,
+	"scheduler":          schedulerCommand,
 }
 
 func main() {

@@ -10,6 +10,8 @@ import (
 	"github.com/citypulse/citypulse/internal/bus"
 	"github.com/citypulse/citypulse/internal/metastore"
 	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/pipelines/scheduler"
+	"github.com/citypulse/citypulse/pipelines/scheduler/stdjobs"
 	"github.com/citypulse/citypulse/warehouse"
 )
 
@@ -25,6 +27,8 @@ type Config struct {
 	Simulate   simulate.Config
 	Meta       metastore.Config
 	Plan       plan.Config
+	Scheduler  scheduler.Config
+	Jobs       stdjobs.Config
 
 	// PlanFile, when set, is a tracking plan applied on start (a new version only when it changed).
 	PlanFile string `flag:"plan-file" help:"tracking plan YAML applied on start (empty: keep the stored plan)"`
@@ -50,6 +54,8 @@ func DefaultConfig() Config {
 		Simulate:   simulate.DefaultConfig(),
 		Meta:       metastore.DefaultConfig(),
 		Plan:       plan.DefaultConfig(),
+		Scheduler:  scheduler.DefaultConfig(),
+		Jobs:       stdjobs.DefaultConfig(),
 		StateDir:   "var",
 		History:    true,
 		Trickle:    true,

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/citypulse/citypulse/warehouse/review"
+
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -84,6 +86,16 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	if err := tracking.Mount(api.Handle, log); err != nil {
 		return err
 	}
+	if err := api.MountReview(review.Options{Log: log, Registerer: reg}); err != nil {
+		return err
+	}
+	sched, err := OpenScheduler(ctx, meta, JobsConfig{Scheduler: cfg.Scheduler, Jobs: cfg.Jobs, Bus: cfg.Bus, Pipeline: cfg.Pipeline, Warehouse: cfg.Warehouse}, log, reg)
+	if err != nil {
+		return err
+	}
+	if err := api.MountJobs(sched); err != nil {
+		return err
+	}
 	runner, err := pipelines.NewRunner(cfg.Pipeline, cfg.Bus, cfg.Warehouse, log, reg)
 	if err != nil {
 		return err
@@ -104,6 +116,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	g.Go(func() error { return httpserve.Serve(gctx, apiLn, api.Handler(), "api", log) })
 	g.Go(func() error { return runner.Run(gctx) })
 	g.Go(func() error { return tracking.Watcher.Run(gctx) })
+	g.Go(func() error { return sched.Run(gctx) })
 	g.Go(func() error { return feeds.Run(gctx, cfg.Feeds, cfg.Bus, cfg.Warehouse, meta, log, reg) })
 
 	apiURL := "http://" + apiLn.Addr().String()
@@ -115,6 +128,8 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	fmt.Fprintf(out, "  plan         %s%s   violations %s/api/v1/tracking/violations\n", apiURL, plan.APIPath, apiURL)
 	fmt.Fprintf(out, "  collector    %s/v1/batch  (write key %q)\n", collectorURL, cfg.Simulate.WriteKey)
 	fmt.Fprintf(out, "  feeds        http://%s/v1/feeds/{dataset}  (signed pushes and file uploads)\n", cfg.Feeds.Listen)
+	fmt.Fprintf(out, "  review       %s/api/v1/community/changes  (departments' change requests)\n", apiURL)
+	fmt.Fprintf(out, "  jobs         %s/jobs\n", apiURL)
 	fmt.Fprintf(out, "  ClickHouse   clickhouse-client --host %s --port %s --database %s\n", hostPort(cfg.Warehouse.Addr)[0], hostPort(cfg.Warehouse.Addr)[1], cfg.Warehouse.Database)
 	fmt.Fprintf(out, "Press Ctrl-C to stop.\n\n")
 

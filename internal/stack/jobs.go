@@ -1,0 +1,39 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/internal/metastore"
+	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/pipelines/scheduler"
+	"github.com/citypulse/citypulse/pipelines/scheduler/stdjobs"
+	"github.com/citypulse/citypulse/warehouse"
+)
+
+// JobsConfig are the settings the scheduler and its standard jobs need.
+type JobsConfig struct {
+	Scheduler scheduler.Config
+	Jobs      stdjobs.Config
+	Bus       bus.Config
+	Pipeline  pipelines.Config
+	Warehouse warehouse.Config
+}
+
+// OpenScheduler builds the scheduler with the standard jobs (events → daily) on ms. Job
+// schedules and logical dates are in the pipelines' timezone: the two settings must agree.
+func OpenScheduler(ctx context.Context, ms *metastore.Store, c JobsConfig, log *slog.Logger, reg prometheus.Registerer) (*scheduler.Scheduler, error) {
+	if c.Scheduler.Timezone != c.Pipeline.Timezone {
+		return nil, fmt.Errorf("scheduler-timezone %q and timezone %q differ: job dates must be the pipelines' event dates", c.Scheduler.Timezone, c.Pipeline.Timezone)
+	}
+	deps := stdjobs.Deps{Bus: c.Bus, EventsGroup: c.Pipeline.Group, Warehouse: c.Warehouse}
+	jobs, err := stdjobs.Jobs(c.Jobs, deps)
+	if err != nil {
+		return nil, err
+	}
+	return scheduler.New(ctx, ms, c.Scheduler, jobs, log, reg, scheduler.WithFuncs(stdjobs.Funcs(c.Jobs, deps)))
+}
