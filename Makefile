@@ -9,19 +9,35 @@ ECHARTS := dashboards/static/echarts.min.js
 SDK_JS := ingest/sdk/js
 SDK_JS_SRC := $(SDK_JS)/package.json $(SDK_JS)/package-lock.json $(SDK_JS)/tsconfig.json $(SDK_JS)/build.mjs $(wildcard $(SDK_JS)/src/*.ts)
 
-.PHONY: run stop test build assets sdk-js deps test-deps bench clean
+KAFKA ?= embedded
+KAFKA_DIR := var/kafka-node
+KAFKA_PORT ?= 19092
+
+.PHONY: run stop test test-engines build assets sdk-js deps test-deps bench clean
 
 run: deps build
 	@deploy/clickhouse/clickhouse.sh start $(CH_DIR) $(CH_TCP) $(CH_HTTP)
 	@echo "ClickHouse: 127.0.0.1:$(CH_TCP) (data in $(CH_DIR)); stop it with: make stop"
+ifeq ($(KAFKA),real)
+	@deploy/kafka/kafka.sh install
+	@KAFKA_PORT=$(KAFKA_PORT) deploy/kafka/kafka.sh start $(KAFKA_DIR)
+	@echo "Kafka: $$(deploy/kafka/kafka.sh bootstrap $(KAFKA_DIR)) (data in $(KAFKA_DIR)); stop it with: make stop"
+	$(BIN) up -clickhouse-addr 127.0.0.1:$(CH_TCP) -kafka-embedded=false -kafka-brokers $$(deploy/kafka/kafka.sh bootstrap $(KAFKA_DIR))
+else
 	$(BIN) up -clickhouse-addr 127.0.0.1:$(CH_TCP)
+endif
 
 stop:
 	@deploy/clickhouse/clickhouse.sh stop $(CH_DIR)
 	@echo "ClickHouse stopped"
+	@if [ -d $(KAFKA_DIR) ]; then deploy/kafka/kafka.sh stop $(KAFKA_DIR) && echo "Kafka stopped"; fi
 
 test: test-deps assets sdk-js
 	scripts/test.sh
+
+# Only the real-engine suites (a real Apache Kafka node and a three-broker cluster).
+test-engines: test-deps assets sdk-js
+	ENGINES_ONLY=1 scripts/test.sh
 
 build: assets
 	$(GO) build -o $(BIN) ./cmd/citypulse
@@ -48,6 +64,7 @@ deps:
 
 test-deps:
 	@deploy/install.sh --test
+	@deploy/kafka/kafka.sh install
 
 clean:
 	rm -rf bin dashboards/web/node_modules $(ECHARTS) $(SDK_JS)/node_modules $(SDK_JS)/dist

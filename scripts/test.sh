@@ -2,15 +2,20 @@
 # Runs every test against services it starts itself: a throwaway ClickHouse and PostgreSQL on free
 # ports (data in temporary directories, removed afterwards). The embedded Kafka broker and Chromium are started by
 # the tests. Extra arguments go to `go test` (default ./...).
+# Then the real-engine suites: the broker-facing tests again on a real single-node Apache Kafka
+# (KRaft), and the broker-kill fault test on a three-node cluster. ENGINES_ONLY=1 runs only those
+# (make test-engines); SKIP_ENGINES=1 skips them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 dir=$(mktemp -d /tmp/citypulse-test-ch.XXXXXX)
 pgdir=$(mktemp -d /tmp/citypulse-test-pg.XXXXXX)
+kdir=$(mktemp -d /tmp/citypulse-test-kafka.XXXXXX)
 cleanup() {
+  deploy/kafka/kafka.sh stop "$kdir" || true
   deploy/clickhouse/clickhouse.sh stop "$dir" || true
   deploy/postgres/postgres.sh stop "$pgdir" || true
-  rm -rf "$dir" "$pgdir"
+  rm -rf "$dir" "$pgdir" "$kdir"
 }
 trap cleanup EXIT
 tcp=$(free_port); http=$(free_port)
@@ -23,6 +28,19 @@ export CITYPULSE_TEST_POSTGRES_DSN
 echo "test PostgreSQL at $CITYPULSE_TEST_POSTGRES_DSN (data in $pgdir)"
 export CITYPULSE_SCREENSHOT_DIR="${CITYPULSE_SCREENSHOT_DIR:-$PWD/var/screenshots}"
 mkdir -p "$CITYPULSE_SCREENSHOT_DIR"
-go vet ./...
-if [ $# -eq 0 ]; then set -- ./...; fi
-go test -count=1 -timeout 20m "$@"
+if [ -z "${ENGINES_ONLY:-}" ]; then
+  go vet ./...
+  if [ $# -eq 0 ]; then set -- ./...; fi
+  go test -count=1 -timeout 20m "$@"
+fi
+if [ -z "${SKIP_ENGINES:-}" ]; then
+  start=$SECONDS
+  deploy/kafka/kafka.sh start "$kdir"
+  echo "test Kafka (single KRaft node) at $(deploy/kafka/kafka.sh bootstrap "$kdir") (data in $kdir)"
+  CITYPULSE_TEST_KAFKA="$kdir" go test -count=1 -timeout 10m ./internal/testenv/ ./pipelines/ ./ingest/sdk/go/analytics/ ./ingest/sdk/segmentcompat/ ./ingest/sdk/js/
+  deploy/kafka/kafka.sh stop "$kdir"
+  echo "real Kafka single-node suite: $((SECONDS - start)) s"
+  start=$SECONDS
+  CITYPULSE_TEST_KAFKA_CLUSTER=start go test -count=1 -timeout 10m -v -run TestBrokerKilledUnderLoad ./internal/engines/kafkatest/
+  echo "real Kafka 3-broker fault suite: $((SECONDS - start)) s"
+fi

@@ -1,5 +1,6 @@
 // Package stacktest starts the real data path for a test: the embedded Kafka-protocol broker
-// persisting to a temporary directory, the collector behind an httptest server, the pipeline
+// persisting to a temporary directory (or the real Apache Kafka named by CITYPULSE_TEST_KAFKA,
+// see testenv.Kafka and realkafka.go), the collector behind an httptest server, the pipeline
 // runner, and a fresh migrated ClickHouse database (internal/testenv). It is test support only:
 // nothing but _test.go files may import it, and it holds no assertions of its own beyond failing
 // the test when a part cannot start. Test binaries that use it must call beam.Init() in TestMain.
@@ -38,6 +39,10 @@ type Options struct {
 	Wrap func(http.Handler) http.Handler
 	// LogLevel of the stack's logs, written to the test log; zero means warnings and errors.
 	LogLevel slog.Level
+	// Kafka, when set, is the real broker to use (e.g. testenv.KafkaAt for a cluster a fault
+	// test owns). Nil means testenv's choice: the real broker named by $CITYPULSE_TEST_KAFKA,
+	// else an embedded broker of the test's own.
+	Kafka *testenv.KafkaBroker
 }
 
 // Stack is a running data path. Its fields are for reading.
@@ -53,6 +58,7 @@ type Stack struct {
 	t    *testing.T
 	opts Options
 	emb  *bus.Embedded
+	real *realBroker // nil on the embedded broker
 	prod *kgo.Client
 	srv  *httptest.Server
 }
@@ -65,12 +71,20 @@ func Start(t *testing.T, opts Options) *Stack {
 	}
 	s := &Stack{t: t, opts: opts, Log: Logger(t, opts.LogLevel)}
 	s.Warehouse, s.Conn = testenv.Warehouse(t)
-	s.Bus = bus.DefaultConfig()
-	s.Bus.Brokers = []string{"127.0.0.1:0"}
-	s.Bus.DataDir = t.TempDir()
-	s.startBroker()
+	k := opts.Kafka
+	if k == nil {
+		k, _ = testenv.RealKafka(t)
+	}
+	if k != nil {
+		s.startReal(k)
+	} else {
+		s.Bus = bus.DefaultConfig()
+		s.Bus.Brokers = []string{"127.0.0.1:0"}
+		s.Bus.DataDir = t.TempDir()
+		s.startBroker()
+	}
 	s.startCollector()
-	runner, err := pipelines.NewRunner(pipelines.DefaultConfig(), s.Bus, s.Warehouse, s.Log, nil)
+	runner, err := pipelines.NewRunner(s.pipelineConfig(pipelines.DefaultConfig()), s.Bus, s.Warehouse, s.Log, nil)
 	if err != nil {
 		s.stop()
 		t.Fatal(err)
@@ -127,11 +141,16 @@ func (s *Stack) stop() {
 }
 
 // RestartBroker stops the collector and the broker and starts both again on the same data
-// directory and port: what was acknowledged must still be there.
+// directory and port: what was acknowledged must still be there. A real broker is shared with
+// other tests and is not restarted: only the collector is.
 func (s *Stack) RestartBroker() {
 	s.t.Helper()
 	s.stop()
-	s.startBroker()
+	if s.real == nil {
+		s.startBroker()
+	} else {
+		s.t.Logf("stacktest: the real broker %v is shared and not restarted; the collector is", s.Bus.Brokers)
+	}
 	s.startCollector()
 }
 
@@ -151,7 +170,7 @@ func (s *Stack) RunOnce() pipelines.Result {
 // group, to re-read everything), failing the test on an error.
 func (s *Stack) RunOnceWith(cfg pipelines.Config) pipelines.Result {
 	s.t.Helper()
-	r, err := pipelines.NewRunner(cfg, s.Bus, s.Warehouse, s.Log, nil)
+	r, err := pipelines.NewRunner(s.pipelineConfig(cfg), s.Bus, s.Warehouse, s.Log, nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -175,11 +194,12 @@ func (s *Stack) Count(query string, args ...any) uint64 {
 	return n
 }
 
-// ReadTopic returns every record of topic from its start: it polls until something arrived and
-// then a poll brings nothing more, or 10 s pass.
+// ReadTopic returns every record of topic from its start (on a real broker: from where it was
+// when the stack started): it polls until something arrived and then a poll brings nothing more,
+// or 10 s pass.
 func (s *Stack) ReadTopic(topic string) []*kgo.Record {
 	s.t.Helper()
-	cl, err := bus.NewClient(s.Bus, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := bus.NewClient(s.Bus, s.consumeFromStart(topic)...)
 	if err != nil {
 		s.t.Fatal(err)
 	}
