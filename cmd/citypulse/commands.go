@@ -80,7 +80,7 @@ type pipelineConfig struct {
 }
 
 var pipelineCommand = command{
-	summary: "run the events and bad-events pipelines (Kafka → Beam → ClickHouse), continuously or -once",
+	summary: "run the events, bad-events and feed-cleaning pipelines (Kafka → Beam → ClickHouse), continuously or -once",
 	cfg: func() any {
 		return &pipelineConfig{Pipeline: pipelines.DefaultConfig(), Bus: bus.DefaultConfig(), Warehouse: warehouse.DefaultConfig()}
 	},
