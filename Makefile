@@ -65,6 +65,7 @@ deps:
 test-deps:
 	@deploy/install.sh --test
 	@deploy/kafka/kafka.sh install
+	@deploy/clients/install.sh
 
 clean:
-	rm -rf bin dashboards/web/node_modules $(ECHARTS) $(SDK_JS)/node_modules $(SDK_JS)/dist
+	rm -rf bin var/clients dashboards/web/node_modules $(ECHARTS) $(SDK_JS)/node_modules $(SDK_JS)/dist

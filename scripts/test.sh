@@ -43,4 +43,9 @@ if [ -z "${SKIP_ENGINES:-}" ]; then
   start=$SECONDS
   CITYPULSE_TEST_KAFKA_CLUSTER=start go test -count=1 -timeout 10m -v -run TestBrokerKilledUnderLoad ./internal/engines/kafkatest/
   echo "real Kafka 3-broker fault suite: $((SECONDS - start)) s"
+  if [ -n "${ENGINES_ONLY:-}" ]; then
+    start=$SECONDS
+    go test -count=1 -timeout 5m ./internal/engines/clientstest/
+    echo "off-the-shelf clients suite: $((SECONDS - start)) s"
+  fi
 fi

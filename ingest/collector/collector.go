@@ -106,7 +106,9 @@ func (c *Collector) Handler() http.Handler {
 		"/v1/i":        event.TypeIdentify,
 		"/v1/a":        event.TypeAlias,
 	} {
-		mux.Handle("POST "+path, c.ingest(path, typ))
+		h := c.ingest(path, typ)
+		mux.Handle("POST "+path, h)
+		mux.Handle("POST "+path+"/{$}", h) // Segment's analytics-java posts to /v1/import/
 	}
 	mux.HandleFunc("OPTIONS /v1/", preflight)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

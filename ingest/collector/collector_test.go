@@ -25,7 +25,7 @@ const validBatch = `{"sentAt":"2024-05-01T08:30:00Z","context":{"library":{"name
 
 func TestBatchProducesEvents(t *testing.T) {
 	e := newEnv(t, nil)
-	for _, path := range []string{"/v1/batch", "/v1/import"} {
+	for _, path := range []string{"/v1/batch", "/v1/import", "/v1/import/"} { // analytics-java posts to /v1/import/
 		resp, b := e.post(t, path, devKey, []byte(validBatch))
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: status %d: %s", path, resp.StatusCode, b)
@@ -34,7 +34,7 @@ func TestBatchProducesEvents(t *testing.T) {
 			t.Fatalf("%s: answer %s", path, b)
 		}
 	}
-	recs := e.consume(t, bus.EventsTopic, 6)
+	recs := e.consume(t, bus.EventsTopic, 9)
 	var got []string
 	for _, r := range recs {
 		var ev event.Event
@@ -47,7 +47,7 @@ func TestBatchProducesEvents(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s %s", r.Key, ev.MessageID, ev.Type))
 	}
 	sort.Strings(got)
-	want := []string{"3 m-3 identify", "3 m-3 identify", "a-2 m-2 page", "a-2 m-2 page", "u-1 m-1 track", "u-1 m-1 track"}
+	want := []string{"3 m-3 identify", "3 m-3 identify", "3 m-3 identify", "a-2 m-2 page", "a-2 m-2 page", "a-2 m-2 page", "u-1 m-1 track", "u-1 m-1 track", "u-1 m-1 track"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("records (key messageId type)\n got %v\nwant %v", got, want)
 	}
@@ -61,8 +61,11 @@ func TestBatchProducesEvents(t *testing.T) {
 		!strings.Contains(string(ev.Context), `"library":{"name":"analytics-go"}`) || !strings.Contains(string(ev.Context), `"region_code":"510104017001"`) {
 		t.Errorf("track event %+v, context %s", ev, ev.Context)
 	}
-	if got := counterValue(t, e.c.m.accepted.WithLabelValues(devSource)); got != 6 {
-		t.Errorf("accepted metric = %v, want 6", got)
+	if got := counterValue(t, e.c.m.accepted.WithLabelValues(devSource)); got != 9 {
+		t.Errorf("accepted metric = %v, want 9", got)
+	}
+	if got := counterValue(t, e.c.m.requests.WithLabelValues("/v1/import", "200")); got != 2 {
+		t.Errorf("requests metric of /v1/import (with and without the slash) = %v, want 2", got)
 	}
 	if got := counterValue(t, e.c.m.requests.WithLabelValues("/v1/batch", "200")); got != 1 {
 		t.Errorf("requests metric = %v, want 1", got)
