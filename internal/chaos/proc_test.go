@@ -82,7 +82,7 @@ type collectorProc struct {
 func newCollectorProc(t *testing.T, bin, brokers, listen, writeKey string) *collectorProc {
 	p := &collectorProc{t: t, bin: bin, listen: listen,
 		args: []string{"collector", "-kafka-brokers", brokers, "-kafka-embedded=false", "-collector-listen", listen,
-			"-write-keys", writeKey, "-log-level", "warn"}}
+			"-write-keys", writeKey, "-log-level", "warn", "-meta-dsn", "sqlite:" + t.TempDir() + "/citypulse.db"}}
 	p.logw = &lockedWriter{w: &p.log}
 	t.Cleanup(func() {
 		p.kill()
