@@ -1,8 +1,13 @@
-// Command loadgen is the collector benchmark (`make bench`, scripts/bench-collector.sh): in one
-// process it starts the embedded broker on a data dir on disk, the real collector and a bare
-// net/http handler that reads and discards request bodies, both on loopback, and drives each in
-// turn with the same Segment batches (50 events each by default) over many keep-alive
-// connections for a bounded time. It prints events/s and p50/p99 request latency for both and
-// the collector's share of the baseline, and checks that the broker holds every event the
-// collector acknowledged. It is a measuring tool, not a test: it asserts no timings.
+// Command loadgen is the collector benchmark (`make bench`, scripts/bench-collector.sh): it
+// starts the embedded broker on a data dir on disk, the real collector and a bare net/http
+// handler that reads and discards request bodies, both on loopback, and drives each in turn
+// with the same Segment batches (50 events each by default) over the same number of keep-alive
+// connections, closed loop, in alternating rounds. The load generator runs in a child process
+// per round (-gen process, the default), so that the servers' CPU time and the generator's are
+// told apart. It prints events/s, p50/p99 request latency and CPU per event for each side and
+// the collector's share of the baseline; then it loads each side open loop at a fixed rate
+// (-latency-rate, 50,000 events/s) for the latency target; and it checks that the broker holds
+// every event the collector acknowledged. -variant runs collectors with other producer or
+// broker settings in the same rounds, for comparisons on a noisy machine. It is a measuring
+// tool, not a test: it asserts no timings.
 package main

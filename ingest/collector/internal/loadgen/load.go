@@ -24,7 +24,8 @@ type result struct {
 	errors     int64 // failed or not 200 during the measurement
 	events     int64 // in the requests answered 200
 	elapsed    time.Duration
-	cpu        time.Duration   // process CPU time (user+system) during the measurement
+	cpu        time.Duration   // CPU time (user+system) of the process during the measurement: with -gen process the server's alone
+	genCPU     time.Duration   // -gen process: the generator's CPU time during the measurement
 	produce    time.Duration   // collector: mean time from producing a request's records to their acknowledgement
 	latencies  []time.Duration // of the requests answered 200
 	ackedTotal int64           // events answered 200, warm-up included
@@ -40,6 +41,7 @@ func (r *result) merge(o result) {
 	r.events += o.events
 	r.elapsed += o.elapsed
 	r.cpu += o.cpu
+	r.genCPU += o.genCPU
 	r.latencies = append(r.latencies, o.latencies...)
 	r.ackedTotal += o.ackedTotal
 	if r.firstError == "" {
@@ -65,23 +67,36 @@ func (r result) percentile(p float64) time.Duration {
 	return r.latencies[i]
 }
 
-// cpuPerEvent is the process CPU time (server, load generator and, for the collector, the
-// broker) spent per event answered: unlike events/s it does not depend on how much of the
-// machine other processes took.
-func (r result) cpuPerEvent() time.Duration {
-	if r.events == 0 {
+// cpuPerEvent is the CPU time (server, load generator and, for the collector, the broker)
+// spent per event answered: unlike events/s it does not depend on how much of the machine
+// other processes took.
+func (r result) cpuPerEvent() time.Duration { return perEvent(r.cpu+r.genCPU, r.events) }
+
+func perEvent(d time.Duration, events int64) time.Duration {
+	if events == 0 {
 		return 0
 	}
-	return r.cpu / time.Duration(r.events)
+	return d / time.Duration(events)
 }
 
-// cores is the CPU the process used on average during the measurement.
-func (r result) cores() float64 { return r.cpu.Seconds() / r.elapsed.Seconds() }
+// cores is the CPU used on average during the measurement.
+func (r result) cores() float64 { return (r.cpu + r.genCPU).Seconds() / r.elapsed.Seconds() }
+
+// cpuSplit is the CPU used, split into server and generator when they ran apart: "cores"
+// or "cores/event".
+func (r result) cpuSplit() (cores, perEv string) {
+	if r.genCPU == 0 {
+		return fmt.Sprintf("%.2f", r.cores()), r.cpuPerEvent().String()
+	}
+	return fmt.Sprintf("%.2f + %.2f", r.cpu.Seconds()/r.elapsed.Seconds(), r.genCPU.Seconds()/r.elapsed.Seconds()),
+		fmt.Sprintf("%s + %s", perEvent(r.cpu, r.events), perEvent(r.genCPU, r.events))
+}
 
 func (r result) line(name string) string {
-	s := fmt.Sprintf("%-14s %10.0f events/s  %8.0f req/s  p50 %7s  p99 %7s  errors %d  cpu %.2f cores, %s/event",
+	cores, perEv := r.cpuSplit()
+	s := fmt.Sprintf("%-14s %10.0f events/s  %8.0f req/s  p50 %7s  p99 %7s  errors %d  cpu %s cores, %s /event",
 		name, r.eventsPerSec(), float64(r.requests)/r.elapsed.Seconds(), ms(r.percentile(0.50)), ms(r.percentile(0.99)), r.errors,
-		r.cores(), r.cpuPerEvent())
+		cores, perEv)
 	if r.produce > 0 {
 		s += fmt.Sprintf("  (produce→ack mean %s)", ms(r.produce))
 	}
@@ -91,9 +106,20 @@ func (r result) line(name string) string {
 	return s
 }
 
+// latencyLine is an open-loop run's line.
+func (r result) latencyLine(name string) string {
+	s := fmt.Sprintf("  %-14s %10.0f events/s answered  p50 %7s  p99 %7s  errors %d", name, r.eventsPerSec(),
+		ms(r.percentile(0.50)), ms(r.percentile(0.99)), r.errors)
+	if r.firstError != "" {
+		s += " (first: " + r.firstError + ")"
+	}
+	return s
+}
+
 func (r result) markdown(name string) string {
-	return fmt.Sprintf("| %s | %.0f | %.0f | %s | %s | %d | %.2f | %s |", name, r.eventsPerSec(), float64(r.requests)/r.elapsed.Seconds(),
-		ms(r.percentile(0.50)), ms(r.percentile(0.99)), r.errors, r.cores(), r.cpuPerEvent())
+	cores, perEv := r.cpuSplit()
+	return fmt.Sprintf("| %s | %.0f | %.0f | %s | %s | %d | %s | %s |", name, r.eventsPerSec(), float64(r.requests)/r.elapsed.Seconds(),
+		ms(r.percentile(0.50)), ms(r.percentile(0.99)), r.errors, cores, perEv)
 }
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + " ms" }
@@ -137,8 +163,24 @@ func load(ctx context.Context, o options, url string, bodies [][]byte, dur time.
 			)
 			raw := &rawClient{addr: host}
 			defer raw.close()
+			// Open loop (-rate): each connection sends on its own schedule, and a request's
+			// latency counts from when it was due, so that a slow answer delaying the next
+			// request is not hidden (coordinated omission).
+			var interval time.Duration
+			due := time.Now()
+			if o.rate > 0 {
+				interval = time.Duration(float64(o.conns*o.batch) / o.rate * float64(time.Second))
+				due = due.Add(interval * time.Duration(w) / time.Duration(o.conns))
+			}
 			for i := w; !stopping.Load() && ctx.Err() == nil; i += o.conns {
 				start := time.Now()
+				if interval > 0 {
+					if wait := due.Sub(start); wait > 0 {
+						time.Sleep(wait)
+					}
+					start = due
+					due = due.Add(interval)
+				}
 				var (
 					status int
 					err    error

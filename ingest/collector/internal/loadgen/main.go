@@ -7,21 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/citypulse/citypulse/ingest/collector"
-	"github.com/citypulse/citypulse/internal/bus"
-	"github.com/citypulse/citypulse/internal/httpserve"
 )
 
 const (
@@ -47,13 +40,20 @@ type options struct {
 	compress   bool
 	codec      string
 	client     string
+	variants   []variant
+	gen        string // "process" or "inprocess"
+	latRate    float64
+	latFor     time.Duration
+	rate       float64 // load's open-loop rate in events/s; 0: closed loop
+	role       string  // "generator": the child of -gen process
+	url        string  // the child's target
 }
 
 func main() {
 	var o options
 	flag.DurationVar(&o.duration, "duration", 15*time.Second, "measured time per side (split over the rounds)")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each round's measurement")
-	flag.IntVar(&o.conns, "conns", 32, "concurrent keep-alive connections (closed loop: each sends its next batch once answered)")
+	flag.IntVar(&o.conns, "conns", 64, "concurrent keep-alive connections, the same for every side (closed loop: each sends its next batch once answered)")
 	flag.IntVar(&o.batch, "batch", 50, "events per batch")
 	flag.IntVar(&o.bodies, "bodies", 200, "distinct batch bodies generated and sent round-robin")
 	flag.StringVar(&o.dataDir, "data-dir", "", "embedded broker data dir (default: a new temp dir, removed afterwards)")
@@ -68,11 +68,27 @@ func main() {
 	flag.BoolVar(&o.compress, "compress", true, "producer compression as in ProducerOpts (false: none)")
 	flag.StringVar(&o.client, "client", "raw", `load generator client: "raw" (pre-encoded requests on kept-alive connections, one write each: the cheapest) or "nethttp" (net/http's Client)`)
 	flag.StringVar(&o.codec, "codec", "", "diagnosis: producer compression codec instead of ProducerOpts': snappy, lz4, zstd, gzip or none")
+	flag.Func("variant", `diagnosis: also run a collector with other settings in the same alternating rounds, "name:key=value,…" with keys linger, codec, partitions (repeatable)`,
+		func(s string) error {
+			v, err := parseVariant(s)
+			o.variants = append(o.variants, v)
+			return err
+		})
+	flag.StringVar(&o.gen, "gen", "process", `where the load generator runs: "process" (a child process per round, so that the server's and the generator's CPU time are told apart) or "inprocess" (goroutines beside the servers)`)
+	flag.Float64Var(&o.latRate, "latency-rate", 50000, "after the rounds, load each side once more open-loop at this many events/s and report its latency (0: skip)")
+	flag.DurationVar(&o.latFor, "latency-duration", 10*time.Second, "measured time of the open-loop latency run per side")
+	flag.Float64Var(&o.rate, "rate", 0, "internal: the generator child's open-loop rate in events/s (0: closed loop)")
+	flag.StringVar(&o.role, "role", "", `internal: "generator" is the child of -gen process`)
+	flag.StringVar(&o.url, "url", "", "internal: the generator child's target")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, o, os.Stdout); err != nil {
+	runner := run
+	if o.role == "generator" {
+		runner = runGenerator
+	}
+	if err := runner(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
@@ -85,13 +101,16 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.client != "raw" && o.client != "nethttp" {
 		return fmt.Errorf("client %q: want raw or nethttp", o.client)
 	}
+	if o.gen != "process" && o.gen != "inprocess" {
+		return fmt.Errorf("gen %q: want process or inprocess", o.gen)
+	}
 	bodies := makeBodies(o.bodies, o.batch, 1)
 	size := 0
 	for _, b := range bodies {
 		size += len(b)
 	}
-	fmt.Fprintf(out, "collector benchmark: %d connections (%s client), batches of %d events (%d B average), %s per side in %d alternating rounds, each after %s warm-up, GOMAXPROCS %d\n",
-		o.conns, o.client, o.batch, size/len(bodies), o.duration, o.rounds, o.warmup, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "collector benchmark: %d connections (%s client, %s), batches of %d events (%d B average), %s per side in %d alternating rounds, each after %s warm-up, GOMAXPROCS %d\n",
+		o.conns, o.client, genPlace(o.gen), o.batch, size/len(bodies), o.duration, o.rounds, o.warmup, runtime.GOMAXPROCS(0))
 
 	var sides []*side
 	if o.only != "collector" {
@@ -102,24 +121,26 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		defer s.stop()
 		sides = append(sides, s)
 	}
-	var col *side
+	var cols []*side // the collector, then the variants
 	if o.only != "baseline" {
-		s, err := startCollector(ctx, o)
-		if err != nil {
-			return fmt.Errorf("collector: %w", err)
+		for _, v := range append([]variant{o.mainVariant()}, o.variants...) {
+			s, err := startCollector(ctx, o, v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v.sideName(), err)
+			}
+			defer s.stop()
+			sides = append(sides, s)
+			cols = append(cols, s)
 		}
-		defer s.stop()
-		sides = append(sides, s)
-		col = s
 	}
 
 	// Alternate the sides in short rounds, so that a change in what else runs on the machine
-	// weighs on both alike.
+	// weighs on all alike.
 	per := o.duration / time.Duration(o.rounds)
 	for round := range o.rounds {
 		for _, s := range sides {
 			var phase func(bool)
-			if s == col && round == 0 && o.cpuProfile != "" {
+			if len(cols) > 0 && s == cols[0] && round == 0 && o.cpuProfile != "" {
 				var stopProfile func()
 				phase = func(measuring bool) {
 					switch {
@@ -130,7 +151,15 @@ func run(ctx context.Context, o options, out io.Writer) error {
 					}
 				}
 			}
-			r, err := load(ctx, o, s.url, bodies, per, phase)
+			var (
+				r   result
+				err error
+			)
+			if o.gen == "process" {
+				r, err = loadProcess(ctx, o, s.url, per, phase)
+			} else {
+				r, err = load(ctx, o, s.url, bodies, per, phase)
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
@@ -138,171 +167,93 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 	}
 
-	var base result
+	if o.latRate > 0 {
+		lo := o
+		lo.rate = o.latRate
+		for _, s := range sides {
+			var (
+				r   result
+				err error
+			)
+			if o.gen == "process" {
+				r, err = loadProcess(ctx, lo, s.url, o.latFor, nil)
+			} else {
+				r, err = load(ctx, lo, s.url, bodies, o.latFor, nil)
+			}
+			if err != nil {
+				return fmt.Errorf("%s, open loop: %w", s.name, err)
+			}
+			r.finish()
+			s.lat = r
+			s.res.ackedTotal += r.ackedTotal
+		}
+	}
+
+	var base *result
 	for _, s := range sides {
 		s.res.finish()
 		fmt.Fprintln(out, s.res.line(s.name))
-		if s == col {
-			stored, err := countRecords(ctx, s.prod)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "  broker holds %d events (acknowledged %d, incl. warm-up)\n", stored, s.res.ackedTotal)
-			if stored < s.res.ackedTotal {
-				return fmt.Errorf("the broker holds %d events but %d were acknowledged", stored, s.res.ackedTotal)
-			}
-		} else {
-			base = s.res
+		if s.prod == nil {
+			base = &s.res
+			continue
+		}
+		stored, err := countRecords(ctx, s.prod)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  broker holds %d events (acknowledged %d, incl. warm-up)\n", stored, s.res.ackedTotal)
+		if stored < s.res.ackedTotal {
+			return fmt.Errorf("%s: the broker holds %d events but %d were acknowledged", s.name, stored, s.res.ackedTotal)
 		}
 	}
-	if col == nil || base.requests == 0 || col.res.requests == 0 {
+	if o.latRate > 0 {
+		fmt.Fprintf(out, "open loop at %.0f events/s (%d connections, latency from when each request was due):\n", o.latRate, o.conns)
+		for _, s := range sides {
+			fmt.Fprintln(out, s.lat.latencyLine(s.name))
+		}
+	}
+	if base == nil || base.requests == 0 || len(cols) == 0 {
 		return nil
 	}
-	c := col.res
-	ratio := fmt.Sprintf("collector / baseline: %.1f%% of the events/s; CPU per event %.1fx the baseline's",
-		100*c.eventsPerSec()/base.eventsPerSec(), float64(c.cpuPerEvent())/float64(base.cpuPerEvent()))
-	fmt.Fprintln(out, ratio)
+	var ratios []string
+	for _, s := range cols {
+		if s.res.requests == 0 {
+			continue
+		}
+		// On a shared machine the sides win different shares of the cores from other
+		// processes, so the events/s ratio also measures the scheduler; the ratio of CPU per
+		// event is what the events/s ratio would be if both sides had the same CPU.
+		cpuRatio := float64(s.res.cpuPerEvent()) / float64(base.cpuPerEvent())
+		r := fmt.Sprintf("%s / baseline: %.1f%% of the events/s; CPU per event %.1fx the baseline's", s.name,
+			100*s.res.eventsPerSec()/base.eventsPerSec(), cpuRatio)
+		if base.genCPU > 0 {
+			r += fmt.Sprintf(" (servers alone %.1fx)", float64(s.res.cpu)/float64(s.res.events)/(float64(base.cpu)/float64(base.events)))
+		}
+		r += fmt.Sprintf(", i.e. %.1f%% of its events/s on equal CPU", 100/cpuRatio)
+		ratios = append(ratios, r)
+		fmt.Fprintln(out, r)
+	}
 	if o.markdown {
-		fmt.Fprintln(out, "\n| side | events/s | requests/s | p50 | p99 | errors | CPU used (cores) | CPU per event |\n|---|---:|---:|---:|---:|---:|---:|---:|")
-		fmt.Fprintln(out, base.markdown("bare net/http"))
-		fmt.Fprintln(out, c.markdown("collector"))
-		fmt.Fprintf(out, "\n%s\n", ratio)
+		fmt.Fprintln(out, "\n| side | events/s | requests/s | p50 | p99 | errors | CPU used (cores): server + generator | CPU per event: server + generator |\n|---|---:|---:|---:|---:|---:|---:|---:|")
+		for _, s := range sides {
+			fmt.Fprintln(out, s.res.markdown(s.name))
+		}
+		if o.latRate > 0 {
+			fmt.Fprintf(out, "\nOpen loop at %.0f events/s offered:\n\n| side | events/s answered | p50 | p99 | errors |\n|---|---:|---:|---:|---:|\n", o.latRate)
+			for _, s := range sides {
+				fmt.Fprintf(out, "| %s | %.0f | %s | %s | %d |\n", s.name, s.lat.eventsPerSec(), ms(s.lat.percentile(0.5)), ms(s.lat.percentile(0.99)), s.lat.errors)
+			}
+		}
+		fmt.Fprintf(out, "\n%s\n", strings.Join(ratios, "\n"))
 	}
 	return nil
 }
 
-// side is one server under load.
-type side struct {
-	name string
-	url  string
-	log  *slog.Logger
-	prod *kgo.Client // collector: its producer
-	res  result
-	stop func()
-}
-
-// startBaseline serves a handler that reads and discards the body and answers like the
-// collector.
-func startBaseline(ctx context.Context) (*side, error) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, _ = io.WriteString(w, `{"success":true,"accepted":50,"rejected":[]}`+"\n")
-	})
-	url, stop, err := serve(ctx, h)
-	if err != nil {
-		return nil, err
+func genPlace(gen string) string {
+	if gen == "process" {
+		return "generator in its own process"
 	}
-	return &side{name: "bare net/http", url: url, stop: stop}, nil
-}
-
-// startCollector runs the embedded broker and the collector as `citypulse up` does.
-func startCollector(ctx context.Context, o options) (_ *side, err error) {
-	var cleanup []func()
-	stop := func() {
-		for i := len(cleanup) - 1; i >= 0; i-- {
-			cleanup[i]()
-		}
-	}
-	defer func() {
-		if err != nil {
-			stop()
-		}
-	}()
-	dir := o.dataDir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "citypulse-bench-kafka-")
-		if err != nil {
-			return nil, err
-		}
-		cleanup = append(cleanup, func() { os.RemoveAll(d) })
-		dir = d
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	busCfg := bus.DefaultConfig()
-	busCfg.Brokers = []string{"127.0.0.1:0"}
-	busCfg.DataDir = dir
-	if o.memory {
-		busCfg.DataDir = ""
-	}
-	busCfg.SyncWrites = o.sync
-	busCfg.Partitions = o.partitions
-	broker, err := bus.StartEmbedded(busCfg, log)
-	if err != nil {
-		return nil, err
-	}
-	cleanup = append(cleanup, broker.Close)
-	busCfg.Brokers = broker.Addrs()
-
-	popts := collector.ProducerOpts()
-	if !o.compress {
-		popts = append(popts, kgo.ProducerBatchCompression(kgo.NoCompression()))
-	}
-	switch o.codec {
-	case "":
-	case "snappy":
-		popts = append(popts, kgo.ProducerBatchCompression(kgo.SnappyCompression()))
-	case "lz4":
-		popts = append(popts, kgo.ProducerBatchCompression(kgo.Lz4Compression()))
-	case "zstd":
-		popts = append(popts, kgo.ProducerBatchCompression(kgo.ZstdCompression()))
-	case "gzip":
-		popts = append(popts, kgo.ProducerBatchCompression(kgo.GzipCompression()))
-	case "none":
-		popts = append(popts, kgo.ProducerBatchCompression(kgo.NoCompression()))
-	default:
-		return nil, fmt.Errorf("unknown codec %q", o.codec)
-	}
-	if o.linger >= 0 {
-		popts = append(popts, kgo.ProducerLinger(o.linger))
-	}
-	prod, err := bus.NewClient(busCfg, popts...)
-	if err != nil {
-		return nil, err
-	}
-	cleanup = append(cleanup, prod.Close)
-	cfg := collector.DefaultConfig()
-	cfg.WriteKeys = []string{writeKey + "=" + source}
-	reg := prometheus.NewRegistry()
-	c, err := collector.New(cfg, prod, log, reg)
-	if err != nil {
-		return nil, err
-	}
-	url, stopServer, err := serve(ctx, c.Handler())
-	if err != nil {
-		return nil, err
-	}
-	cleanup = append(cleanup, stopServer)
-	s := &side{name: "collector", url: url, log: log, prod: prod, stop: stop}
-	s.res.produceFrom = reg
-	return s, nil
-}
-
-// serve serves h on a loopback port until stop is called.
-func serve(ctx context.Context, h http.Handler) (url string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() {
-		served <- httpserve.Serve(sctx, ln, h, "bench", slog.New(slog.DiscardHandler))
-	}()
-	return "http://" + ln.Addr().String() + "/v1/batch", func() { cancel(); <-served }, nil
-}
-
-// countRecords sums the end offsets of the events topic.
-func countRecords(ctx context.Context, cl *kgo.Client) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, bus.EventsTopic)
-	if err != nil {
-		return 0, fmt.Errorf("end offsets: %w", err)
-	}
-	var n int64
-	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
-	return n, nil
+	return "generator in the servers' process"
 }
 
 // startProfile starts a CPU profile into path and returns what stops it.

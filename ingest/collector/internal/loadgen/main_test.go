@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,21 +11,71 @@ import (
 	"github.com/citypulse/citypulse/ingest/event"
 )
 
-// TestRunSmoke runs the benchmark for a moment on both sides, so that it does not rot. It
-// asserts no timings: only that both sides answered and the broker holds what was acknowledged
-// (run checks that itself).
+// TestMain lets the test binary serve as the generator child of -gen process, as the loadgen
+// binary does.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "-role" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestRunSmoke runs the benchmark for a moment on both sides, with each client and generator
+// placement and with a variant, so that it does not rot. It asserts no timings: only that
+// every side answered and the broker holds what was acknowledged (run checks that itself).
 func TestRunSmoke(t *testing.T) {
-	for _, client := range []string{"raw", "nethttp"} {
+	tests := []struct {
+		client, gen string
+		latRate     float64
+		variants    []variant
+		want        []string
+	}{
+		{client: "raw", gen: "inprocess"},
+		{client: "nethttp", gen: "inprocess", latRate: 500, want: []string{"open loop at 500 events/s", "Open loop at 500 events/s offered"}},
+		{client: "raw", gen: "process", latRate: 500, want: []string{"servers alone", "generator in its own process", "open loop at 500 events/s"}},
+		{client: "raw", gen: "inprocess", variants: []variant{{name: "l0", linger: 0}},
+			want: []string{"collector[l0] ", "| collector[l0] |", "collector[l0] / baseline"}},
+	}
+	for _, tt := range tests {
 		o := options{duration: 400 * time.Millisecond, warmup: 100 * time.Millisecond, rounds: 2, conns: 2, batch: 5, bodies: 3,
-			partitions: 1, linger: -1, compress: true, markdown: true, client: client}
+			partitions: 1, linger: -1, compress: true, markdown: true, client: tt.client, gen: tt.gen, variants: tt.variants,
+			latRate: tt.latRate, latFor: 300 * time.Millisecond}
 		var out bytes.Buffer
 		if err := run(context.Background(), o, &out); err != nil {
-			t.Fatalf("%s client: run: %v\n%s", client, err, out.String())
+			t.Fatalf("%s client, %s generator: run: %v\n%s", tt.client, tt.gen, err, out.String())
 		}
-		for _, want := range []string{"bare net/http", "collector ", "broker holds", "| collector |", "collector / baseline", "errors 0"} {
-			if !strings.Contains(out.String(), want) {
-				t.Errorf("%s client: output lacks %q:\n%s", client, want, out.String())
+		want := append([]string{"bare net/http", "collector ", "broker holds", "| collector |", "collector / baseline", "on equal CPU", "errors 0"}, tt.want...)
+		for _, w := range want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%s client, %s generator: output lacks %q:\n%s", tt.client, tt.gen, w, out.String())
 			}
+		}
+	}
+}
+
+func TestParseVariant(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    variant
+		wantErr bool
+	}{
+		{in: "a:linger=2ms,codec=lz4", want: variant{name: "a", linger: 2 * time.Millisecond, codec: "lz4"}},
+		{in: "b:partitions=8", want: variant{name: "b", linger: -2, partitions: 8}},
+		{in: "c:linger=0s", want: variant{name: "c", linger: 0}},
+		{in: "nameonly", wantErr: true},
+		{in: ":linger=1ms", wantErr: true},
+		{in: "d:speed=11", wantErr: true},
+		{in: "e:linger=fast", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := parseVariant(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("parseVariant(%q): error %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && got != tt.want {
+			t.Errorf("parseVariant(%q) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
 }
