@@ -1,0 +1,19 @@
+// Package minute is the streaming minute-metrics pipeline: it reads citypulse.events.v1 with its
+// own consumer group (kafkaio.ReadStream on Prism, or bounded ranges in the Runner's
+// micro-batches), cleans events exactly as the events pipeline does (events.Clean), and keeps
+// per-minute metrics by region (city, district, street and community), service and app in
+// ClickHouse: page views, events, unique users, new users and active sessions in
+// dws_minute_metrics, sessions with their first event and length in dws_minute_sessions. Series
+// reads them for a region, merging minutes into hours or days.
+//
+// Exactly once in effect: the source is at least once (offsets are committed only after the sink
+// has written, see kafkaio.Committer), and the sink inserts an event into dwd_minute_events only
+// when its (minute, message_id) is not there yet; materialized views add what is inserted to the
+// aggregates. Duplicates sent by clients and records re-read after a crash are therefore counted
+// once, and a late event simply adds to its own minute. A user's first event is kept in
+// dws_user_first_seen as +1/-1 rows written after the same kind of check, so new users are exact
+// and move to an earlier minute when an earlier event arrives late.
+//
+// It does not write dwd_events or the daily aggregates (the events pipeline does), plan or commit
+// offsets of other pipelines, or scope regions to callers (the API does).
+package minute
