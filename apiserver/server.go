@@ -57,6 +57,7 @@ func New(conn driver.Conn, cfg Config, log *slog.Logger, reg *prometheus.Registr
 		metrics:    m,
 	}
 	s.route("GET /api/v1/overview", http.HandlerFunc(s.handleOverview))
+	s.route("GET /api/v1/realtime", http.HandlerFunc(s.handleRealtime))
 	s.route("GET /api/v1/regions", http.HandlerFunc(s.handleRegions))
 	s.route("GET /api/v1/tracking/violations", http.HandlerFunc(s.handleViolations))
 	s.route("GET /healthz", http.HandlerFunc(s.handleHealthz))

@@ -22,6 +22,7 @@ import (
 	"github.com/citypulse/citypulse/internal/metastore"
 	"github.com/citypulse/citypulse/internal/stack"
 	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/pipelines/minute"
 	"github.com/citypulse/citypulse/warehouse"
 )
 
@@ -74,25 +75,31 @@ var collectorCommand = command{
 
 type pipelineConfig struct {
 	Pipeline  pipelines.Config
+	Minute    minute.Config
 	Bus       bus.Config
 	Warehouse warehouse.Config
 	Once      bool `flag:"once" help:"run once over the unread events and exit"`
 }
 
 var pipelineCommand = command{
-	summary: "run the events, bad-events and feed-cleaning pipelines (Kafka → Beam → ClickHouse), continuously or -once",
+	summary: "run the events, bad-events and feed-cleaning pipelines (Kafka → Beam → ClickHouse), continuously (with the streaming per-minute metrics) or -once",
 	cfg: func() any {
-		return &pipelineConfig{Pipeline: pipelines.DefaultConfig(), Bus: bus.DefaultConfig(), Warehouse: warehouse.DefaultConfig()}
+		return &pipelineConfig{Pipeline: pipelines.DefaultConfig(), Minute: minute.DefaultConfig(), Bus: bus.DefaultConfig(), Warehouse: warehouse.DefaultConfig()}
 	},
 	run: func(ctx context.Context, cfg any, _ []string, log *slog.Logger) error {
 		c := cfg.(*pipelineConfig)
-		r, err := pipelines.NewRunner(c.Pipeline, c.Bus, c.Warehouse, log, newRegistry())
+		reg := newRegistry()
+		r, err := pipelines.NewRunner(c.Pipeline, c.Bus, c.Warehouse, log, reg)
 		if err != nil {
 			return err
 		}
 		defer r.Close()
 		if !c.Once {
-			return r.Run(ctx)
+			// The micro-batch runner and the streaming per-minute metrics job run side by side.
+			g, gctx := errgroup.WithContext(ctx)
+			g.Go(func() error { return r.Run(gctx) })
+			g.Go(func() error { return minute.RunStreaming(gctx, c.Minute, c.Bus, c.Warehouse, log, reg) })
+			return g.Wait()
 		}
 		for {
 			res, err := r.RunOnce(ctx)

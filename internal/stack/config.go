@@ -10,6 +10,7 @@ import (
 	"github.com/citypulse/citypulse/internal/bus"
 	"github.com/citypulse/citypulse/internal/metastore"
 	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/pipelines/minute"
 	"github.com/citypulse/citypulse/pipelines/scheduler"
 	"github.com/citypulse/citypulse/pipelines/scheduler/stdjobs"
 	"github.com/citypulse/citypulse/warehouse"
@@ -28,6 +29,7 @@ type Config struct {
 	Meta       metastore.Config
 	Plan       plan.Config
 	Scheduler  scheduler.Config
+	Minute     minute.Config
 	Jobs       stdjobs.Config
 
 	// PlanFile, when set, is a tracking plan applied on start (a new version only when it changed).
@@ -55,6 +57,7 @@ func DefaultConfig() Config {
 		Meta:       metastore.DefaultConfig(),
 		Plan:       plan.DefaultConfig(),
 		Scheduler:  scheduler.DefaultConfig(),
+		Minute:     minute.DefaultConfig(),
 		Jobs:       stdjobs.DefaultConfig(),
 		StateDir:   "var",
 		History:    true,

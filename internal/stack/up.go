@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/citypulse/citypulse/pipelines/minute"
+
 	"github.com/citypulse/citypulse/warehouse/review"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -115,6 +117,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	g.Go(func() error { return httpserve.Serve(gctx, colLn, col.Handler(), "collector", log) })
 	g.Go(func() error { return httpserve.Serve(gctx, apiLn, api.Handler(), "api", log) })
 	g.Go(func() error { return runner.Run(gctx) })
+	g.Go(func() error { return minute.RunStreaming(gctx, cfg.Minute, cfg.Bus, cfg.Warehouse, log, reg) })
 	g.Go(func() error { return tracking.Watcher.Run(gctx) })
 	g.Go(func() error { return sched.Run(gctx) })
 	g.Go(func() error { return feeds.Run(gctx, cfg.Feeds, cfg.Bus, cfg.Warehouse, meta, log, reg) })
@@ -124,6 +127,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	fmt.Fprintf(out, "\nCityPulse is up:\n")
 	fmt.Fprintf(out, "  big screen   %s/dashboard\n", apiURL)
 	fmt.Fprintf(out, "  API          %s/api/v1/overview?region=%s\n", apiURL, cfg.API.CityCode)
+	fmt.Fprintf(out, "  real time    %s/api/v1/realtime?region=%s  (per minute, streaming)\n", apiURL, cfg.API.CityCode)
 	fmt.Fprintf(out, "  metrics      %s/metrics\n", apiURL)
 	fmt.Fprintf(out, "  plan         %s%s   violations %s/api/v1/tracking/violations\n", apiURL, plan.APIPath, apiURL)
 	fmt.Fprintf(out, "  collector    %s/v1/batch  (write key %q)\n", collectorURL, cfg.Simulate.WriteKey)
