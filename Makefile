@@ -66,6 +66,7 @@ test-deps:
 	@deploy/install.sh --test
 	@deploy/kafka/kafka.sh install
 	@deploy/clients/install.sh
+	@deploy/chdb/chdb.sh install
 
 clean:
-	rm -rf bin var/clients dashboards/web/node_modules $(ECHARTS) $(SDK_JS)/node_modules $(SDK_JS)/dist
+	rm -rf bin var/clients var/chdb dashboards/web/node_modules $(ECHARTS) $(SDK_JS)/node_modules $(SDK_JS)/dist

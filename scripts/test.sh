@@ -31,7 +31,13 @@ mkdir -p "$CITYPULSE_SCREENSHOT_DIR"
 if [ -z "${ENGINES_ONLY:-}" ]; then
   go vet ./...
   if [ $# -eq 0 ]; then set -- ./...; fi
-  go test -count=1 -timeout 20m "$@"
+  # Every distinct statement the tests send to ClickHouse 18.16 is recorded, then replayed on
+  # current ClickHouse (chDB) after the migrations: a statement it rejects fails the run.
+  rec="$PWD/var/chdb/recorded"; rm -rf "$rec"; mkdir -p "$rec"
+  CITYPULSE_RECORD_STATEMENTS="$rec" go test -count=1 -timeout 20m "$@"
+  start=$SECONDS
+  deploy/chdb/chdb.sh replay "$rec"
+  echo "chDB replay: $((SECONDS - start)) s (report in var/chdb/replay-report.jsonl)"
 fi
 if [ -z "${SKIP_ENGINES:-}" ]; then
   start=$SECONDS

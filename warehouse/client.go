@@ -60,7 +60,7 @@ func open(ctx context.Context, cfg Config, database string) (driver.Conn, error)
 		}
 		return nil, fmt.Errorf("clickhouse at %s does not answer (%s): %w", cfg.Addr, startHint, err)
 	}
-	return conn, nil
+	return recordFromEnv(conn, cfg.Database) // unchanged unless CITYPULSE_RECORD_STATEMENTS is set
 }
 
 // QuoteIdent quotes a database, table or column name for ClickHouse SQL: it wraps the name in
