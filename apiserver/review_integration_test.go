@@ -55,7 +55,7 @@ func newReviewServer(t *testing.T) (http.Handler, driver.Conn, map[string]string
 	}
 	t0 := time.Date(2025, 3, 5, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
 	bad := stagedPerson("pbad", "某", "gongan", "c1")
-	bad["birth_date"] = "1990-02-30"
+	bad["registered_at"] = "1990-02-30 25:61:00"
 	ids := reviewtest.Stage(t, conn,
 		reviewtest.Row{Purpose: "change", Dataset: "person", IdentityKey: "p1", RegionCode: jinjiangA, Source: "gongan",
 			BatchID: "c1", RowNo: 1, Values: stagedPerson("p1", "张三", "gongan", "c1"), ReceivedAt: t0},
@@ -142,7 +142,7 @@ func TestReviewEndpoints(t *testing.T) {
 		{"reject approved", "POST", changesPath + "/" + p1 + "/reject", "王社工", `{"comment":"晚了"}`, 409, "", nil},
 		{"approve unknown", "POST", changesPath + "/00ff/approve", "王社工", "", 404, "id", nil},
 		{"approve unusable", "POST", changesPath + "/" + bad + "/approve", "王社工", "", 422, "", nil},
-		{"reject unusable", "POST", changesPath + "/" + bad + "/reject", "王社工", `{"comment":"出生日期有误"}`, 200, "", outcome("rejected", false)},
+		{"reject unusable", "POST", changesPath + "/" + bad + "/reject", "王社工", `{"comment":"登记时间有误"}`, 200, "", outcome("rejected", false)},
 		{"reject", "POST", changesPath + "/" + h1 + "/reject", "", `{"reviewer":"王社工","comment":"地址不符"}`, 200, "", outcome("rejected", false)},
 		{"nothing pending", "GET", changesPath, "", "", 200, "", page(0)},
 		{"get approved", "GET", changesPath + "/" + p1, "", "", 200, "", func(t *testing.T, b []byte) {

@@ -9,8 +9,11 @@ import (
 // Column kinds: how a Cleaned value (text, "" when absent) becomes a ClickHouse value.
 const (
 	KindString     = "string"      // String; "" when absent
-	KindDate       = "date"        // Date from YYYY-MM-DD; 1970-01-01 when absent
-	KindDateOr     = "date?"       // Nullable(Date) from YYYY-MM-DD; NULL when absent
+	// Dates are stored as their "YYYY-MM-DD" text, not as Date: a Date of ClickHouse 18.16 starts
+	// in 1970 (there is no Date32), and birth dates, founding dates and move-in dates of a city
+	// lie before that. "YYYY-MM-DD" text sorts and compares like the date.
+	KindDate   = "date"  // String "YYYY-MM-DD"; "" when absent
+	KindDateOr = "date?" // Nullable(String) "YYYY-MM-DD"; NULL when absent
 	KindDateTime   = "datetime"    // DateTime from "YYYY-MM-DD HH:MM:SS" (China Standard Time); the Unix epoch when absent
 	KindDateTimeOr = "datetime?"   // Nullable(DateTime) from "YYYY-MM-DD HH:MM:SS" (China Standard Time)
 	KindUInt64     = "uint64"      // UInt64 from a decimal string
@@ -138,20 +141,18 @@ func convert(kind, v string, flags []string, receivedAtMs int64) (any, error) {
 	case KindString:
 		return v, nil
 	case KindDate, KindDateOr:
-		if v == "" {
-			if kind == KindDateOr {
-				return (*time.Time)(nil), nil
+		if v != "" {
+			if _, err := time.ParseInLocation(time.DateOnly, v, time.UTC); err != nil {
+				return nil, err
 			}
-			return time.Unix(0, 0).UTC(), nil
 		}
-		d, err := time.ParseInLocation(time.DateOnly, v, time.UTC)
-		if err != nil {
-			return nil, err
+		if kind == KindDate {
+			return v, nil
 		}
-		if kind == KindDateOr {
-			return &d, nil
+		if v == "" {
+			return (*string)(nil), nil
 		}
-		return d, nil
+		return &v, nil
 	case KindDateTime, KindDateTimeOr:
 		if v == "" {
 			if kind == KindDateTimeOr {

@@ -114,7 +114,6 @@ func kindOf(f *standard.Field) string {
 }
 
 func TestConvert(t *testing.T) {
-	day := time.Date(2024, 5, 6, 0, 0, 0, 0, time.UTC)
 	at := time.Date(2024, 5, 6, 7, 8, 9, 0, cst)
 	one, zero := uint8(1), uint8(0)
 	n, f := int64(-3), 2.5
@@ -124,10 +123,12 @@ func TestConvert(t *testing.T) {
 		err      bool
 	}{
 		{KindString, "x", "x", false},
-		{KindDate, "2024-05-06", day, false},
-		{KindDate, "", time.Unix(0, 0).UTC(), false},
-		{KindDateOr, "2024-05-06", &day, false},
-		{KindDateOr, "", (*time.Time)(nil), false},
+		{KindDate, "2024-05-06", "2024-05-06", false},
+		{KindDate, "1948-10-01", "1948-10-01", false}, // before 1970: 18.16's Date cannot hold it
+		{KindDate, "", "", false},
+		{KindDate, "1948-02-30", nil, true},
+		{KindDateOr, "2024-05-06", ptr("2024-05-06"), false},
+		{KindDateOr, "", (*string)(nil), false},
 		{KindDateOr, "2024-13-01", nil, true},
 		{KindDateTime, "2024-05-06 07:08:09", at, false},
 		{KindDateTimeOr, "", (*time.Time)(nil), false},
@@ -182,3 +183,5 @@ func TestMaskName(t *testing.T) {
 		t.Error("MaskName keeps the tail")
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

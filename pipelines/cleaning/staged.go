@@ -135,6 +135,11 @@ func jsonValue(kind string, v any) (any, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
+	case *string:
+		if x == nil {
+			return nil, nil
+		}
+		return *x, nil
 	case []string:
 		return x, nil
 	case uint64:

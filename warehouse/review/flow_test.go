@@ -51,7 +51,7 @@ func TestMoveInThenMoveOut(t *testing.T) {
 		if out, err := svc.Approve(ctx, id, "王社工", ""); err != nil || out.Decision.Kind != st.kind {
 			t.Fatalf("%s: approve = %+v, %v", st.batch, out, err)
 		}
-		got := queryStrings(t, conn, 2, `SELECT batch_id, if(isNull(move_out_date) OR toString(move_out_date) = '1970-01-01', 'open', toString(move_out_date))
+		got := queryStrings(t, conn, 2, `SELECT batch_id, if(isNull(move_out_date) OR move_out_date = '', 'open', assumeNotNull(move_out_date))
 			FROM dwd_person_house FINAL WHERE identity_key = 'ph1'`)
 		if want := []string{st.batch, st.want}; !slices.Equal(got, want) {
 			t.Errorf("%s: dwd_person_house = %q, want %q", st.batch, got, want)
@@ -190,7 +190,7 @@ func TestUnusableRow(t *testing.T) {
 	conn, svc, _ := setup(t)
 	ctx := ctxT(t)
 	p := person("bad", "某人", commA)
-	p["birth_date"] = "1980-13-45"
+	p["registered_at"] = "2024-13-45 25:00:00"
 	ids := reviewtest.Stage(t, conn,
 		reviewtest.Row{Purpose: "change", Dataset: "person", IdentityKey: "bad", RegionCode: commA, Source: "gongan", BatchID: "b", RowNo: 1, Values: p},
 		reviewtest.Row{Purpose: "change", Dataset: "nosuch", IdentityKey: "x", RegionCode: commA, Source: "gongan", BatchID: "b", RowNo: 2, Values: p})

@@ -85,8 +85,6 @@ func dwdPerson(staged map[string]any, received time.Time) map[string]any {
 	for k, v := range staged {
 		row[k] = v
 	}
-	birth, _ := time.ParseInLocation(time.DateOnly, staged["birth_date"].(string), time.UTC)
-	row["birth_date"] = birth
 	row["registered_at"] = (*time.Time)(nil)
 	row["row_no"] = uint64(1)
 	row["received_at"] = received
