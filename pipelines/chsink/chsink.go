@@ -37,6 +37,9 @@ type Sink struct {
 
 	mu      sync.Mutex // guards rejects: OnReject may run on the writer's background flusher
 	rejects []error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // CounterWritten is the name of the rows-written counter in the sink's namespace.
@@ -61,6 +64,13 @@ func (s *Sink) Open(ctx context.Context) error {
 	}
 	s.conn, s.w = conn, w
 	s.written = beam.NewCounter(s.Namespace, CounterWritten)
+	// The Beam Go harness (v2.77 on Prism) does not call Teardown when a job ends, so every run
+	// would leave its connection behind: close when the worker's context (Setup's) ends too.
+	context.AfterFunc(ctx, func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = s.Close(cctx)
+	})
 	return nil
 }
 
@@ -98,16 +108,18 @@ func (s *Sink) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Close flushes what is left and closes the connection (call it from Teardown).
+// Close flushes what is left and closes the connection (call it from Teardown; it also runs
+// when Open's context ends). Only the first call does anything.
 func (s *Sink) Close(ctx context.Context) error {
-	var err error
-	if s.w != nil {
-		err = s.w.Close(ctx)
-	}
-	if s.conn != nil {
-		if cerr := s.conn.Close(); err == nil {
-			err = cerr
+	s.closeOnce.Do(func() {
+		if s.w != nil {
+			s.closeErr = s.w.Close(ctx)
 		}
-	}
-	return err
+		if s.conn != nil {
+			if cerr := s.conn.Close(); s.closeErr == nil {
+				s.closeErr = cerr
+			}
+		}
+	})
+	return s.closeErr
 }
