@@ -8,12 +8,12 @@ import (
 
 // Column kinds: how a Cleaned value (text, "" when absent) becomes a ClickHouse value.
 const (
-	KindString     = "string"      // String; "" when absent
+	KindString = "string" // String; "" when absent
 	// Dates are stored as their "YYYY-MM-DD" text, not as Date: a Date of ClickHouse 18.16 starts
 	// in 1970 (there is no Date32), and birth dates, founding dates and move-in dates of a city
 	// lie before that. "YYYY-MM-DD" text sorts and compares like the date.
-	KindDate   = "date"  // String "YYYY-MM-DD"; "" when absent
-	KindDateOr = "date?" // Nullable(String) "YYYY-MM-DD"; NULL when absent
+	KindDate       = "date"        // String "YYYY-MM-DD"; "" when absent
+	KindDateOr     = "date?"       // Nullable(String) "YYYY-MM-DD"; NULL when absent
 	KindDateTime   = "datetime"    // DateTime from "YYYY-MM-DD HH:MM:SS" (China Standard Time); the Unix epoch when absent
 	KindDateTimeOr = "datetime?"   // Nullable(DateTime) from "YYYY-MM-DD HH:MM:SS" (China Standard Time)
 	KindUInt64     = "uint64"      // UInt64 from a decimal string
