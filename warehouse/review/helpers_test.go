@@ -13,7 +13,6 @@ import (
 
 	"github.com/citypulse/citypulse/internal/testenv"
 	"github.com/citypulse/citypulse/warehouse/review"
-	"github.com/citypulse/citypulse/warehouse/review/reviewtest"
 )
 
 // Regions of the tests: two communities of one Jinjiang street, one of Qingyang.
@@ -32,12 +31,10 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-// setup migrates a test warehouse, adds ods_staged_rows when migration 0007 has not, and builds a
-// Service.
+// setup migrates a test warehouse (ods_staged_rows included) and builds a Service.
 func setup(t *testing.T) (driver.Conn, *review.Service, *prometheus.Registry) {
 	t.Helper()
 	_, conn := testenv.Warehouse(t)
-	reviewtest.EnsureStaged(t, conn)
 	reg := prometheus.NewRegistry()
 	svc, err := review.New(conn, review.Options{Registerer: reg})
 	if err != nil {

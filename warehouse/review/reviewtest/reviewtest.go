@@ -15,23 +15,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// StagedDDL is ods_staged_rows as the cleaning pipeline's migration (0007) creates it; {db}-free,
-// for the connection's default database. EnsureStaged runs it when the migration has not landed.
-const StagedDDL = `CREATE TABLE IF NOT EXISTS ods_staged_rows (
-    purpose      String,
-    dataset      String,
-    request_id   String,
-    identity_key String,
-    region_code  String,
-    source       String,
-    batch_id     String,
-    row_no       UInt64,
-    row          String,
-    received_at  DateTime,
-    version      UInt64
-) ENGINE = ReplacingMergeTree(version)
-ORDER BY (purpose, dataset, request_id)`
-
 // Row is one staged row. Values maps dwd column names to a string, nil (NULL) or a []string
 // (quality_flags); ID is derived from dataset, source, batch and row number when empty.
 type Row struct {
@@ -55,20 +38,11 @@ func RequestID(dataset, source, batch string, rowNo uint64) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// EnsureStaged creates ods_staged_rows if the migrations have not.
-func EnsureStaged(t testing.TB, conn driver.Conn) {
-	t.Helper()
-	if err := conn.Exec(context.Background(), StagedDDL); err != nil {
-		t.Fatalf("create ods_staged_rows: %v", err)
-	}
-}
-
 const insertSQL = `INSERT INTO ods_staged_rows (purpose, dataset, request_id, identity_key, region_code, source, batch_id, row_no, row, received_at, version)`
 
-// Stage inserts rows (creating ods_staged_rows if needed) and returns their request ids.
+// Stage inserts rows into ods_staged_rows (migration 0007) and returns their request ids.
 func Stage(t testing.TB, conn driver.Conn, rows ...Row) []string {
 	t.Helper()
-	EnsureStaged(t, conn)
 	ctx := context.Background()
 	batch, err := conn.PrepareBatch(ctx, insertSQL)
 	if err != nil {
