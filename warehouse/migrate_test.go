@@ -17,7 +17,7 @@ import (
 	"github.com/citypulse/citypulse/warehouse"
 )
 
-var foundationTables = []string{"dim_region", "dim_service", "dwd_activity", "dwd_events", "dwd_facility", "dwd_house", "dwd_minute_events", "dwd_opinion", "dwd_org", "dwd_person", "dwd_person_house", "dwd_space_booking", "dwd_survey", "dws_minute_metrics", "dws_minute_sessions", "dws_region_service_daily", "dws_user_first_seen", "mv_minute_events", "mv_minute_new_users", "mv_minute_sessions", "ods_bad_events", "ods_change_decisions", "ods_feed_batches", "ods_feed_quarantine", "ods_feed_records", "ods_staged_rows", "schema_migrations", "v_dwd_activity", "v_dwd_facility", "v_dwd_house", "v_dwd_opinion", "v_dwd_org", "v_dwd_person", "v_dwd_person_house", "v_dwd_space_booking", "v_dwd_survey"}
+var foundationTables = []string{"dim_region", "dim_service", "dwd_activity", "dwd_events", "dwd_facility", "dwd_house", "dwd_minute_events", "dwd_opinion", "dwd_org", "dwd_person", "dwd_person_house", "dwd_space_booking", "dwd_survey", "dws_campaign_daily", "dws_minute_metrics", "dws_minute_sessions", "dws_region_daily", "dws_region_service_daily", "dws_retention_daily", "dws_service_daily", "dws_user_daily", "dws_user_first_day", "dws_user_first_seen", "mv_minute_events", "mv_minute_new_users", "mv_minute_sessions", "ods_bad_events", "ods_change_decisions", "ods_feed_batches", "ods_feed_quarantine", "ods_feed_records", "ods_staged_rows", "schema_migrations", "v_dwd_activity", "v_dwd_facility", "v_dwd_house", "v_dwd_opinion", "v_dwd_org", "v_dwd_person", "v_dwd_person_house", "v_dwd_space_booking", "v_dwd_survey"}
 
 func allVersions(t *testing.T) []int {
 	var vs []int

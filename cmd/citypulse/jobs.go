@@ -22,7 +22,7 @@ type jobsConfig struct {
 
 func newJobsConfig() any {
 	return &jobsConfig{Meta: metastore.DefaultConfig(), Jobs: stack.JobsConfig{
-		Scheduler: scheduler.DefaultConfig(), Jobs: stdjobs.DefaultConfig(), Bus: bus.DefaultConfig(),
+		Scheduler: scheduler.DefaultConfig(), Jobs: stdjobs.DefaultConfig(), Offline: stdjobs.DefaultOfflineConfig(), Bus: bus.DefaultConfig(),
 		Pipeline: pipelines.DefaultConfig(), Warehouse: warehouse.DefaultConfig(),
 	}}
 }

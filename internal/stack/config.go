@@ -31,6 +31,7 @@ type Config struct {
 	Scheduler  scheduler.Config
 	Minute     minute.Config
 	Jobs       stdjobs.Config
+	Offline    stdjobs.OfflineConfig
 
 	// PlanFile, when set, is a tracking plan applied on start (a new version only when it changed).
 	PlanFile string `flag:"plan-file" help:"tracking plan YAML applied on start (empty: keep the stored plan)"`
@@ -59,6 +60,7 @@ func DefaultConfig() Config {
 		Scheduler:  scheduler.DefaultConfig(),
 		Minute:     minute.DefaultConfig(),
 		Jobs:       stdjobs.DefaultConfig(),
+		Offline:    stdjobs.DefaultOfflineConfig(),
 		StateDir:   "var",
 		History:    true,
 		Trickle:    true,

@@ -19,12 +19,14 @@ import (
 type JobsConfig struct {
 	Scheduler scheduler.Config
 	Jobs      stdjobs.Config
+	Offline   stdjobs.OfflineConfig
 	Bus       bus.Config
 	Pipeline  pipelines.Config
 	Warehouse warehouse.Config
 }
 
-// OpenScheduler builds the scheduler with the standard jobs (events → daily) on ms. Job
+// OpenScheduler builds the scheduler with the standard jobs (events → daily) and the offline
+// engine's daily jobs (after events) on ms. Job
 // schedules and logical dates are in the pipelines' timezone: the two settings must agree.
 func OpenScheduler(ctx context.Context, ms *metastore.Store, c JobsConfig, log *slog.Logger, reg prometheus.Registerer) (*scheduler.Scheduler, error) {
 	if c.Scheduler.Timezone != c.Pipeline.Timezone {
@@ -35,5 +37,13 @@ func OpenScheduler(ctx context.Context, ms *metastore.Store, c JobsConfig, log *
 	if err != nil {
 		return nil, err
 	}
-	return scheduler.New(ctx, ms, c.Scheduler, jobs, log, reg, scheduler.WithFuncs(stdjobs.Funcs(c.Jobs, deps)))
+	offline, err := stdjobs.OfflineJobs(c.Offline, deps)
+	if err != nil {
+		return nil, err
+	}
+	funcs := stdjobs.Funcs(c.Jobs, deps)
+	for name, f := range stdjobs.OfflineFuncs(c.Offline, deps) {
+		funcs[name] = f
+	}
+	return scheduler.New(ctx, ms, c.Scheduler, append(jobs, offline...), log, reg, scheduler.WithFuncs(funcs))
 }

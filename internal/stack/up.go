@@ -91,7 +91,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	if err := api.MountReview(review.Options{Log: log, Registerer: reg}); err != nil {
 		return err
 	}
-	sched, err := OpenScheduler(ctx, meta, JobsConfig{Scheduler: cfg.Scheduler, Jobs: cfg.Jobs, Bus: cfg.Bus, Pipeline: cfg.Pipeline, Warehouse: cfg.Warehouse}, log, reg)
+	sched, err := OpenScheduler(ctx, meta, JobsConfig{Scheduler: cfg.Scheduler, Jobs: cfg.Jobs, Offline: cfg.Offline, Bus: cfg.Bus, Pipeline: cfg.Pipeline, Warehouse: cfg.Warehouse}, log, reg)
 	if err != nil {
 		return err
 	}

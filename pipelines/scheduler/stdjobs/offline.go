@@ -1,0 +1,131 @@
+package stdjobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/citypulse/citypulse/pipelines/chsource"
+	"github.com/citypulse/citypulse/pipelines/offline"
+	"github.com/citypulse/citypulse/pipelines/scheduler"
+)
+
+// Names of the offline engine's daily jobs (pipelines/offline), for dependencies declared
+// elsewhere: user_daily, service_daily and campaign_daily run after events; region_daily and
+// retention after user_daily.
+const (
+	JobUserDaily     = offline.UserDaily
+	JobRegionDaily   = offline.RegionDaily
+	JobRetention     = offline.Retention
+	JobServiceDaily  = offline.ServiceDaily
+	JobCampaignDaily = offline.CampaignDaily
+)
+
+// FuncOffline prefixes the function names of the offline jobs in OfflineFuncs: "offline_" + the
+// job's name, for jobs declared in a jobs file.
+const FuncOffline = "offline_"
+
+// OfflineConfig tunes the offline engine's daily jobs.
+type OfflineConfig struct {
+	// Runner is the Beam runner the jobs' pipelines run on.
+	Runner string `flag:"offline-runner" help:"Beam runner of the offline daily jobs (prism = in-process)"`
+	// UnitRows and SplitRows size the jobs' ClickHouse reads (chsource.Options); 0 is chsource's default.
+	UnitRows  int64 `flag:"offline-unit-rows" help:"rows per read unit (one ClickHouse query) of the offline jobs (0: 250000)"`
+	SplitRows int64 `flag:"offline-split-rows" help:"rows per initial split of an offline job's read, the pieces a runner spreads over workers (0: 2000000)"`
+	// RetentionDays is the last day N of the retention cohorts.
+	RetentionDays int `flag:"offline-retention-days" help:"last day N of the day-N retention cohorts"`
+	// FunnelWindow is the longest time from a service view to the last funnel step counted.
+	FunnelWindow time.Duration `flag:"offline-funnel-window" help:"longest time from a service view to the last step of the service funnel"`
+	// Timeout bounds one attempt of a job.
+	Timeout time.Duration `flag:"offline-timeout" help:"time limit of one attempt of an offline daily job"`
+}
+
+// DefaultOfflineConfig: in-process Prism, 30 days of retention, a one-hour funnel window,
+// 30-minute attempts.
+func DefaultOfflineConfig() OfflineConfig {
+	o := offline.DefaultOptions()
+	return OfflineConfig{Runner: o.Runner, RetentionDays: o.RetentionDays, FunnelWindow: time.Duration(o.FunnelWindow) * time.Second,
+		Timeout: 30 * time.Minute}
+}
+
+// Validate names the bad field by its flag.
+func (c OfflineConfig) Validate() error {
+	var errs []error
+	if c.Runner == "" {
+		errs = append(errs, errors.New("offline-runner: empty"))
+	}
+	if c.UnitRows < 0 || c.SplitRows < 0 {
+		errs = append(errs, fmt.Errorf("offline-unit-rows %d, offline-split-rows %d: must not be negative", c.UnitRows, c.SplitRows))
+	}
+	if c.RetentionDays < 1 || c.RetentionDays > 366 {
+		errs = append(errs, fmt.Errorf("offline-retention-days %d: want 1…366", c.RetentionDays))
+	}
+	if c.FunnelWindow < time.Second {
+		errs = append(errs, fmt.Errorf("offline-funnel-window %s: want at least 1s", c.FunnelWindow))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("offline-timeout %s: want a positive duration", c.Timeout))
+	}
+	return errors.Join(errs...)
+}
+
+func (c OfflineConfig) options(deps Deps) offline.Options {
+	o := offline.DefaultOptions()
+	o.Warehouse, o.Runner, o.RetentionDays = deps.Warehouse, c.Runner, c.RetentionDays
+	o.FunnelWindow = int64(c.FunnelWindow / time.Second)
+	o.Source = chsource.Options{UnitRows: c.UnitRows, SplitRows: c.SplitRows}
+	return o
+}
+
+// OfflineJobs declares the offline engine's daily jobs, each a Day job in the scheduler's zone
+// without a schedule of its own: they run when events (see Jobs) runs, after their upstream
+// jobs. Declare them with Jobs' (they depend on JobEvents).
+func OfflineJobs(cfg OfflineConfig, deps Deps) ([]scheduler.Job, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("offline jobs: %w", err)
+	}
+	opt := cfg.options(deps)
+	var out []scheduler.Job
+	for _, spec := range offline.Specs() {
+		upstream := spec.After
+		if len(upstream) == 0 {
+			upstream = []string{JobEvents}
+		}
+		out = append(out, scheduler.Job{
+			Name:        spec.Name,
+			Description: spec.Description + " → " + spec.Table,
+			Partition:   scheduler.Day,
+			DependsOn:   upstream,
+			Run:         offlineRun(opt, spec.Name),
+			Timeout:     cfg.Timeout,
+		})
+	}
+	return out, nil
+}
+
+// OfflineFuncs are the offline jobs' run functions by "offline_" + job name, for jobs declared
+// in a jobs file.
+func OfflineFuncs(cfg OfflineConfig, deps Deps) map[string]scheduler.RunFunc {
+	out := map[string]scheduler.RunFunc{}
+	for _, spec := range offline.Specs() {
+		out[FuncOffline+spec.Name] = offlineRun(cfg.options(deps), spec.Name)
+	}
+	return out
+}
+
+// offlineRun computes the run's day of one offline job; rows are the table's rows of the day.
+// A day whose inputs are not computed yet fails and is retried (offline.ErrInputMissing).
+func offlineRun(opt offline.Options, name string) scheduler.RunFunc {
+	return func(ctx context.Context, run scheduler.Run) (scheduler.RunResult, error) {
+		res, err := offline.Run(ctx, opt, name, run.Day())
+		if errors.Is(err, offline.ErrUnknownJob) {
+			return scheduler.RunResult{}, scheduler.Permanent(err)
+		}
+		if err != nil {
+			return scheduler.RunResult{}, err
+		}
+		run.Log.Info("offline job done", "job", name, "day", res.Day, "read", res.Read, "rows", res.Rows, "took", res.Duration.Round(time.Millisecond))
+		return scheduler.RunResult{Rows: res.Rows, Message: fmt.Sprintf("%d rows read, %d rows in the day", res.Read, res.Rows)}, nil
+	}
+}
