@@ -210,7 +210,15 @@ var plainByte = func() (t [256]byte) {
 
 // appendString appends s as a JSON string.
 func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 { // eight bytes at a time, as fscan.str reads them
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if hasZero(x^(lsb*'"'))|hasZero(x^(lsb*'\\'))|(x-lsb*0x20)&^x&msb|x&msb != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
 		if plainByte[s[i]] == 0 {
 			q, _ := json.Marshal(s) // a string always marshals
 			return append(b, q...)

@@ -158,10 +158,3 @@ func (e *Event) appendJSON(b []byte, enc *Encoder) []byte {
 	}
 	return append(b, '}')
 }
-
-// appendTime appends t as time.Time's MarshalJSON does (RFC 3339 with nanoseconds, quoted).
-func appendTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
-}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -68,46 +67,4 @@ func allDigitsB(s []byte) bool {
 		}
 	}
 	return true
-}
-
-// fastTime reads the form SDKs send, "2024-05-01T08:30:00.123Z" (UTC, 0–9 fraction digits), as
-// time.Parse(time.RFC3339Nano) does; ok is false for anything else (then use parseTime).
-func fastTime(raw json.RawMessage) (time.Time, bool) {
-	s, ok := stringBytes(raw)
-	if !ok || len(s) < 20 || s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
-		return time.Time{}, false
-	}
-	num := func(b []byte) int {
-		n := 0
-		for _, c := range b {
-			if c < '0' || c > '9' {
-				return -1
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n
-	}
-	year, month, day := num(s[0:4]), num(s[5:7]), num(s[8:10])
-	hour, minute, sec := num(s[11:13]), num(s[14:16]), num(s[17:19])
-	nsec := 0
-	switch frac := s[19 : len(s)-1]; {
-	case len(frac) == 0:
-	case len(frac) >= 2 && len(frac) <= 10 && frac[0] == '.':
-		if nsec = num(frac[1:]); nsec < 0 {
-			return time.Time{}, false
-		}
-		for range 10 - len(frac) {
-			nsec *= 10
-		}
-	default:
-		return time.Time{}, false
-	}
-	if year < 1 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
-		return time.Time{}, false
-	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	if t.Day() != day { // the day is past the end of the month
-		return time.Time{}, false
-	}
-	return t, true
 }

@@ -86,3 +86,40 @@ func TestFastRegion(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppendTime: appendTime writes what time.Time's MarshalJSON writes, for any instant and
+// zone (the fast path takes UTC).
+func FuzzAppendTime(f *testing.F) {
+	for _, s := range [][2]int64{{0, 0}, {1714552200, 123000000}, {-62135596800, 0}, {253402300799, 999999999}, {951782400, 1}, {-1, 5}, {-62135596801, 0}, {253402300800, 0}} {
+		f.Add(s[0], s[1], false)
+	}
+	f.Fuzz(func(t *testing.T, sec, nsec int64, zone bool) {
+		tm := time.Unix(sec, nsec).UTC()
+		if zone {
+			tm = tm.In(time.FixedZone("CST", 8*3600))
+		}
+		want, err := tm.MarshalJSON()
+		got := appendTime(nil, tm)
+		if err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("appendTime(%v) = %s, MarshalJSON %s", tm, got, want)
+		}
+	})
+}
+
+// FuzzAppendString: appendString writes a JSON string that decodes to what json.Marshal's does.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain-ascii-id-0123456789", `a"b`, `12345678\`, "1234567\x01", "办事指南 Service", "\xff\xfe", "<&>", "\x7f1234567"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		var got, back string
+		if err := json.Unmarshal(appendString(nil, s), &got); err != nil {
+			t.Fatalf("appendString(%q) = %s: %v", s, appendString(nil, s), err)
+		}
+		_ = json.Unmarshal(want, &back)
+		if got != back {
+			t.Fatalf("appendString(%q) decodes to %q, json.Marshal's to %q", s, got, back)
+		}
+	})
+}

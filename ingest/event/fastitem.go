@@ -31,7 +31,7 @@ func fastScanBatchInto(src []byte, items []item) (batchBody, bool) {
 		switch string(name) {
 		case "batch":
 			if b.Batch != nil {
-				items = b.Batch // a repeated "batch": the last one wins
+				items = nil // a repeated "batch": the last one wins, in memory of its own
 			}
 			if b.Batch, ok = s.items(items); !ok {
 				return batchBody{}, false
@@ -117,45 +117,17 @@ func (s *fscan) item(it *item) bool {
 		if done {
 			break
 		}
-		var dst *json.RawMessage
-		switch string(name) {
-		case "messageId":
-			dst = &it.messageID
-		case "type":
-			dst = &it.typ
-		case "userId":
-			dst = &it.userID
-		case "anonymousId":
-			dst = &it.anonymousID
-		case "previousId":
-			dst = &it.previousID
-		case "event":
-			dst = &it.event
-		case "name":
-			dst = &it.name
-		case "timestamp":
-			dst = &it.timestamp
-		case "sentAt":
-			dst = &it.sentAt
-		case "traits":
-			dst = &it.traits
-		case "properties":
-			if !s.special(&it.properties, &it.propsSp, nil) {
-				return false
-			}
-			continue
-		case "context":
-			if !s.special(&it.context, &it.ctxSp, &s.ctxMemo) {
-				return false
-			}
-			continue
+		switch dst, sp := it.slot(name); {
+		case dst == nil:
+			ok = s.skip()
+		case sp == &it.ctxSp:
+			ok = s.special(dst, sp, &s.ctxMemo)
+		case sp != nil:
+			ok = s.special(dst, sp, nil)
 		default:
-			if !s.skip() {
-				return false
-			}
-			continue
+			*dst, ok = s.value()
 		}
-		if *dst, ok = s.value(); !ok {
+		if !ok {
 			return false
 		}
 	}
@@ -171,13 +143,6 @@ type specialMemo struct {
 	depth int
 	sp    special
 	at    [specialFields]int // offsets of sp's fields in raw
-}
-
-// The fields of special, as specialFields orders them.
-const specialFields = 7
-
-func (sp *special) fields() [specialFields]*json.RawMessage {
-	return [...]*json.RawMessage{&sp.regionCode, &sp.serviceID, &sp.ip, &sp.server, &sp.userAgent, &sp.app, &sp.appVersion}
 }
 
 // special is readSpecial's fast path: the value into *raw and, for an object, its special
@@ -217,44 +182,28 @@ func (s *fscan) special(raw *json.RawMessage, sp *special, memo *specialMemo) bo
 		if done {
 			break
 		}
-		var dst *json.RawMessage
-		var k int
-		switch string(name) {
-		case "region_code":
-			dst, k = &sp.regionCode, 0
-			sp.dup = sp.dup || sp.regionCode != nil
-		case "service_id":
-			dst, k = &sp.serviceID, 1
-			sp.dup = sp.dup || sp.serviceID != nil
-		case "ip":
-			dst, k, sp.has = &sp.ip, 2, true
-		case "server":
-			dst, k, sp.has = &sp.server, 3, true
-		case "userAgent":
-			dst, k = &sp.userAgent, 4
-		case "app":
-			at[5] = s.peekAt()
-			if !s.app(&sp.app, &sp.appVersion, &at[6]) {
-				return false
-			}
-			continue
+		dst, k := sp.slot(name)
+		switch {
+		case dst == nil:
+			ok = s.skip()
+		case k == spApp:
+			at[spApp] = s.peekAt()
+			ok = s.app(&sp.app, &sp.appVersion, &at[spAppVersion])
 		default:
-			if !s.skip() {
-				return false
+			if *dst, ok = s.value(); ok {
+				at[k] = s.i - len(*dst)
 			}
-			continue
 		}
-		if *dst, ok = s.value(); !ok {
+		if !ok {
 			return false
 		}
-		at[k] = s.i - len(*dst)
 	}
 	sp.regionAt, sp.serviceAt = 0, 0
 	if sp.regionCode != nil {
-		sp.regionAt = at[0] - start
+		sp.regionAt = at[spRegion] - start
 	}
 	if sp.serviceID != nil {
-		sp.serviceAt = at[1] - start
+		sp.serviceAt = at[spService] - start
 	}
 	*raw = json.RawMessage(s.src[start:s.i:s.i])
 	if memo != nil {

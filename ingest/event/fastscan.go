@@ -233,7 +233,11 @@ func (s *fscan) skip() bool {
 func (s *fscan) value() (json.RawMessage, bool) {
 	s.ws()
 	start := s.i
-	if !s.skip() {
+	if start < len(s.src) && s.src[start] == '"' { // most values the parser reads are strings
+		if _, ok := s.str(); !ok {
+			return nil, false
+		}
+	} else if !s.skip() {
 		return nil, false
 	}
 	return json.RawMessage(s.src[start:s.i:s.i]), true

@@ -92,17 +92,18 @@ func (m *strMemo) id(slot int, raw json.RawMessage) (string, bool) {
 // epoch is the earliest event time accepted: the warehouse stores seconds since 1970.
 var epoch = time.Unix(0, 0).UTC()
 
-// parseItem validates one event object. typ, when not empty, is the type the path names and
-// wins over the item's own "type".
-func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
+// parseItem validates one event object into *ev (whatever it held before) and returns nil, or
+// its Rejection (then *ev holds nothing of use). typ, when not empty, is the type the path
+// names and wins over the item's own "type".
+func (p *parser) parseItem(index int, typ string, f *item, ev *Event) *Rejection {
 	raw := f.raw
-	ev := Event{Source: p.source, ReceivedAt: p.now}
-	reject := func(field, code, reason string) (Event, *Rejection) {
+	*ev = Event{Source: p.source, ReceivedAt: p.now}
+	reject := func(field, code, reason string) *Rejection {
 		r := raw
 		if p.origin != nil && f.ctxSp.ip != nil {
 			r = scrubRaw(raw) // the dead letter must not store a full IP either
 		}
-		return Event{}, &Rejection{Index: index, MessageID: ev.MessageID, Field: field, Code: code, Reason: reason, Raw: r}
+		return &Rejection{Index: index, MessageID: ev.MessageID, Field: field, Code: code, Reason: reason, Raw: r}
 	}
 	if len(raw) > MaxEventBytes {
 		return reject("", CodeTooLarge, fmt.Sprintf("event is %d bytes, more than the %d allowed", len(raw), MaxEventBytes))
@@ -141,7 +142,7 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 		return reject("type", CodeInvalid, fmt.Sprintf("unknown type %s: want track, page, screen, identify or alias", quoteCut(typ)))
 	}
 
-	var ids [3]string // no pointers into ev here: they would move it to the heap
+	var ids [3]string
 	for i, id := range [...]struct {
 		field string
 		v     json.RawMessage
@@ -198,16 +199,16 @@ func (p *parser) parseItem(index int, typ string, f *item) (Event, *Rejection) {
 		}
 	}
 
-	if field, code, reason := p.times(f, &ev); reason != "" {
+	if field, code, reason := p.times(f, ev); reason != "" {
 		return reject(field, code, reason)
 	}
-	if field, code, reason := p.objects(f, &ev); reason != "" {
+	if field, code, reason := p.objects(f, ev); reason != "" {
 		return reject(field, code, reason)
 	}
 	if ev.MessageID == "" {
 		ev.MessageID = NewMessageID()
 	}
-	return ev, nil
+	return nil
 }
 
 // times sets SentAt and the skew-corrected Timestamp. Segment semantics: when the client sent

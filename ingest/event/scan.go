@@ -137,57 +137,6 @@ func memberName(lit []byte) []byte {
 	return []byte(unquote(lit))
 }
 
-// item is one event object as read in the single pass over a request body: its exact bytes and
-// the members the parser reads (the last of a repeated name wins), all slices of the body.
-type item struct {
-	raw                                                          json.RawMessage
-	messageID, typ, userID, anonymousID, previousID, event, name json.RawMessage
-	timestamp, sentAt, properties, traits, context               json.RawMessage
-	propsSp, ctxSp                                               special // of properties and context, when objects
-}
-
-// special is the members of a context or properties object the parser looks at.
-type special struct {
-	regionCode, serviceID, ip, server, userAgent, app json.RawMessage
-	appVersion                                        json.RawMessage // app.version, when app is an object
-	has                                               bool            // ip or server is present
-	// regionAt and serviceAt are the offsets of the region_code and service_id values in the
-	// object; dup is set when either name occurs twice (then only a re-encode can fix it).
-	regionAt, serviceAt int
-	dup                 bool
-}
-
-// rewrite returns a copy of obj, in memory from grab, (the object sp was read from) with the region_code and
-// service_id values replaced by region and service where those are not nil.
-func (sp *special) rewrite(grab func(int) []byte, obj json.RawMessage, region, service json.RawMessage) json.RawMessage {
-	type repl struct {
-		at, n int
-		v     json.RawMessage
-	}
-	reps := make([]repl, 0, 2)
-	if region != nil {
-		reps = append(reps, repl{sp.regionAt, len(sp.regionCode), region})
-	}
-	if service != nil {
-		reps = append(reps, repl{sp.serviceAt, len(sp.serviceID), service})
-	}
-	if len(reps) == 2 && reps[0].at > reps[1].at {
-		reps[0], reps[1] = reps[1], reps[0]
-	}
-	n := len(obj)
-	for _, r := range reps {
-		n += len(r.v) - r.n
-	}
-	out := grab(n)
-	last := 0
-	for _, r := range reps {
-		out = append(out, obj[last:r.at]...)
-		out = append(out, r.v...)
-		last = r.at + r.n
-	}
-	return append(out, obj[last:]...)
-}
-
 // readItem reads the next value, an event object, in one pass: it descends into properties and
 // context to note their special members instead of reading them twice. A value that is not an
 // object is returned as raw only (the caller rejects it).
@@ -207,45 +156,15 @@ func (s *scanner) readItem() (item, error) {
 		if err != nil {
 			return it, err
 		}
-		var dst *json.RawMessage
-		switch string(memberName(lit)) {
-		case "messageId":
-			dst = &it.messageID
-		case "type":
-			dst = &it.typ
-		case "userId":
-			dst = &it.userID
-		case "anonymousId":
-			dst = &it.anonymousID
-		case "previousId":
-			dst = &it.previousID
-		case "event":
-			dst = &it.event
-		case "name":
-			dst = &it.name
-		case "timestamp":
-			dst = &it.timestamp
-		case "sentAt":
-			dst = &it.sentAt
-		case "traits":
-			dst = &it.traits
-		case "properties":
-			if it.properties, it.propsSp, err = s.readSpecial(); err != nil {
-				return it, err
-			}
-			continue
-		case "context":
-			if it.context, it.ctxSp, err = s.readSpecial(); err != nil {
-				return it, err
-			}
-			continue
+		switch dst, sp := it.slot(memberName(lit)); {
+		case dst == nil:
+			err = s.dec.SkipValue()
+		case sp != nil:
+			*dst, *sp, err = s.readSpecial()
 		default:
-			if err := s.dec.SkipValue(); err != nil {
-				return it, err
-			}
-			continue
+			*dst, err = s.value()
 		}
-		if *dst, err = s.value(); err != nil {
+		if err != nil {
 			return it, err
 		}
 	}
@@ -269,37 +188,23 @@ func (s *scanner) readSpecial() (json.RawMessage, special, error) {
 		if err != nil {
 			return nil, sp, err
 		}
-		var dst *json.RawMessage
-		var at *int
-		switch string(memberName(lit)) {
-		case "region_code":
-			dst, at = &sp.regionCode, &sp.regionAt
-			sp.dup = sp.dup || sp.regionCode != nil
-		case "service_id":
-			dst, at = &sp.serviceID, &sp.serviceAt
-			sp.dup = sp.dup || sp.serviceID != nil
-		case "ip":
-			dst, sp.has = &sp.ip, true
-		case "server":
-			dst, sp.has = &sp.server, true
-		case "userAgent":
-			dst = &sp.userAgent
-		case "app":
-			if sp.app, sp.appVersion, err = s.readApp(); err != nil {
-				return nil, sp, err
-			}
-			continue
+		switch dst, k := sp.slot(memberName(lit)); {
+		case dst == nil:
+			err = s.dec.SkipValue()
+		case k == spApp:
+			sp.app, sp.appVersion, err = s.readApp()
 		default:
-			if err := s.dec.SkipValue(); err != nil {
-				return nil, sp, err
+			if *dst, err = s.value(); err == nil {
+				switch k {
+				case spRegion:
+					sp.regionAt = int(s.dec.InputOffset()) - len(*dst) - start
+				case spService:
+					sp.serviceAt = int(s.dec.InputOffset()) - len(*dst) - start
+				}
 			}
-			continue
 		}
-		if *dst, err = s.value(); err != nil {
+		if err != nil {
 			return nil, sp, err
-		}
-		if at != nil {
-			*at = int(s.dec.InputOffset()) - len(*dst) - start
 		}
 	}
 	raw, err := s.close(start)
