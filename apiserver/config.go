@@ -22,7 +22,13 @@ type Config struct {
 	QueryTimeout time.Duration `flag:"api-query-timeout" help:"time limit for the warehouse queries of one API request"`
 	// TrendDays is the default window length, in days, of /api/v1/overview (its days parameter).
 	TrendDays int `flag:"api-trend-days" help:"default number of days in the overview window and trend"`
+	// AdminToken is the bearer token every write request (any method but GET, HEAD and OPTIONS:
+	// plan apply, review decisions, job trigger and backfill) must carry. Empty turns writes off.
+	AdminToken string `flag:"api-admin-token" help:"bearer token the API's write endpoints require (plan apply, review decisions, job trigger/backfill; at least 16 characters); empty: writes answer 403"`
 }
+
+// MinAdminTokenLen is the shortest accepted api-admin-token.
+const MinAdminTokenLen = 16
 
 // DefaultConfig serves the local stack: Chengdu on 127.0.0.1:8081.
 func DefaultConfig() Config {
@@ -45,6 +51,9 @@ func (c Config) Validate() error {
 	}
 	if c.TrendDays < 1 || c.TrendDays > MaxDays {
 		errs = append(errs, fmt.Errorf("api-trend-days %d: want 1 to %d", c.TrendDays, MaxDays))
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < MinAdminTokenLen {
+		errs = append(errs, fmt.Errorf("api-admin-token: %d characters, want at least %d", len(c.AdminToken), MinAdminTokenLen))
 	}
 	return errors.Join(errs...)
 }

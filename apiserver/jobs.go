@@ -32,8 +32,9 @@ const maxJobsBody = 64 << 10
 //
 // trigger and backfill answer 202 with a scheduler.EnqueueResult; "downstream" defaults to true
 // (the dependent jobs are enqueued too). Bad requests answer 400 naming the field, unknown jobs
-// and runs 404, disabled jobs 409. There is no authentication yet: mount it only where the
-// API server's users may run jobs.
+// and runs 404, disabled jobs 409. Mounted on a Server, trigger and backfill need the
+// api-admin-token like every write (401 without it, 403 on a server without one); mounted on a
+// bare mux they are as open as that mux.
 func JobsRoutes(sched *scheduler.Scheduler, log *slog.Logger) map[string]http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -61,9 +61,18 @@ func jobsServer(t *testing.T, s *scheduler.Scheduler) *httptest.Server {
 
 func jobsCall(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
+	return jobsCallAs(t, "", method, url, body)
+}
+
+// jobsCallAs is jobsCall with "Authorization: Bearer token" (none when token is empty).
+func jobsCallAs(t *testing.T, token, method, url, body string) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -167,7 +176,9 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestJobsMounted(t *testing.T) {
 	_, conn := testenv.Warehouse(t)
 	reg := prometheus.NewRegistry()
-	api, err := apiserver.New(conn, apiserver.DefaultConfig(), nil, reg)
+	cfg := apiserver.DefaultConfig()
+	cfg.AdminToken = testAdminToken
+	api, err := apiserver.New(conn, cfg, nil, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,8 +188,15 @@ func TestJobsMounted(t *testing.T) {
 	}
 	srv := httptest.NewServer(api.Handler())
 	defer srv.Close()
-	if status, _ := jobsCall(t, "POST", srv.URL+"/api/v1/jobs/extract/trigger", `{"logical_time": "2024-05-01"}`); status != 202 {
-		t.Fatalf("trigger: %d", status)
+	trigger := srv.URL + "/api/v1/jobs/extract/trigger"
+	if status, body := jobsCall(t, "POST", trigger, `{"logical_time": "2024-05-01"}`); status != 401 || !strings.Contains(body, "api-admin-token") {
+		t.Fatalf("trigger without the admin token: %d %s, want 401", status, body)
+	}
+	if status, _ := jobsCallAs(t, "wrong-token-0123456789", "POST", trigger, `{"logical_time": "2024-05-01"}`); status != 401 {
+		t.Fatalf("trigger with a wrong token: %d, want 401", status)
+	}
+	if status, body := jobsCallAs(t, testAdminToken, "POST", trigger, `{"logical_time": "2024-05-01"}`); status != 202 {
+		t.Fatalf("trigger: %d %s", status, body)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -186,7 +204,8 @@ func TestJobsMounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, metrics := jobsCall(t, "GET", srv.URL+"/metrics", "")
-	if !strings.Contains(metrics, `citypulse_api_requests_total{route="POST /api/v1/jobs/{name}/trigger",status="202"} 1`) {
+	if !strings.Contains(metrics, `citypulse_api_requests_total{route="POST /api/v1/jobs/{name}/trigger",status="202"} 1`) ||
+		!strings.Contains(metrics, `citypulse_api_requests_total{route="POST /api/v1/jobs/{name}/trigger",status="401"} 2`) {
 		t.Errorf("no request metric for the trigger route:\n%s", metrics)
 	}
 

@@ -27,6 +27,9 @@ const (
 	jinjiangA   = "510104017001"
 )
 
+// testAdminToken is the api-admin-token of the test servers.
+const testAdminToken = "test-admin-token-0123456789"
+
 // stagedPerson is a dwd_person row as the cleaning pipeline stages it (values as strings).
 func stagedPerson(id, name, source, batch string) map[string]any {
 	return map[string]any{"identity_key": id, "id_card_hash": "h-" + id, "id_card_masked": "510104********1234",
@@ -43,7 +46,9 @@ func newReviewServer(t *testing.T) (http.Handler, driver.Conn, map[string]string
 	t.Helper()
 	_, conn := testenv.Warehouse(t)
 	reg := prometheus.NewRegistry()
-	s, err := apiserver.New(conn, apiserver.DefaultConfig(), slog.New(slog.NewTextHandler(t.Output(), nil)), reg)
+	cfg := apiserver.DefaultConfig()
+	cfg.AdminToken = testAdminToken
+	s, err := apiserver.New(conn, cfg, slog.New(slog.NewTextHandler(t.Output(), nil)), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,6 +82,7 @@ func do(t *testing.T, h http.Handler, method, target, reviewer, body string) (in
 	if reviewer != "" {
 		req.Header.Set(apiserver.ReviewerHeader, reviewer)
 	}
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	b, _ := io.ReadAll(rec.Result().Body)
@@ -217,5 +223,60 @@ func mustJSON(t *testing.T, b []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%v: %s", err, b)
+	}
+}
+
+// TestWritesNeedTheAdminToken: reads need no token; a write answers 401 without the server's
+// token or with another one, and 403 on a server that has none (writes off).
+func TestWritesNeedTheAdminToken(t *testing.T) {
+	h, _, ids := newReviewServer(t)
+	_, conn := testenv.Warehouse(t)
+	off, err := apiserver.New(conn, apiserver.DefaultConfig(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := off.MountReview(review.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	approve := "/api/v1/community/changes/" + ids["p1"] + "/approve"
+	for _, tc := range []struct {
+		name   string
+		h      http.Handler
+		method string
+		target string
+		auth   string
+		want   int
+	}{
+		{"read without token", h, "GET", "/api/v1/community/changes", "", 200},
+		{"write without token", h, "POST", approve, "", 401},
+		{"write with another token", h, "POST", approve, "Bearer not-the-admin-token-42", 401},
+		{"write with basic auth", h, "POST", approve, "Basic " + testAdminToken, 401},
+		{"write on a server without a token", off.Handler(), "POST", approve, "Bearer " + testAdminToken, 403},
+		{"read on a server without a token", off.Handler(), "GET", "/api/v1/community/changes", "", 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.target, strings.NewReader(`{}`))
+			req.Header.Set(apiserver.ReviewerHeader, "alice")
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			tc.h.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("%s %s: %d %s, want %d", tc.method, tc.target, rec.Code, rec.Body, tc.want)
+			}
+		})
+	}
+	// Nothing was decided by the refused writes.
+	if code, body := do(t, h, "GET", "/api/v1/community/changes/"+ids["p1"], "", ""); code != 200 || !strings.Contains(string(body), `"pending"`) {
+		t.Fatalf("p1 after refused approvals: %d %s", code, body)
+	}
+}
+
+func TestAdminTokenTooShort(t *testing.T) {
+	cfg := apiserver.DefaultConfig()
+	cfg.AdminToken = "short"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "api-admin-token") {
+		t.Fatalf("Validate with a 5-character token: %v", err)
 	}
 }

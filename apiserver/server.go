@@ -86,7 +86,29 @@ func (s *Server) Handle(pattern string, h http.Handler) (err error) {
 }
 
 func (s *Server) route(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.instrument(pattern, h))
+	s.mux.Handle(pattern, s.instrument(pattern, s.guardWrites(h)))
+}
+
+// guardWrites lets reads through and asks every other request for the admin token: 403 when
+// the server has none (writes are off), 401 with a Bearer challenge when the request lacks it.
+func (s *Server) guardWrites(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			h.ServeHTTP(w, r)
+			return
+		}
+		if s.cfg.AdminToken == "" {
+			httpserve.WriteError(w, http.StatusForbidden, "", "writes are off on this server: start it with api-admin-token set")
+			return
+		}
+		if !httpserve.HasBearer(r, s.cfg.AdminToken) {
+			s.log.Warn("api: write without the admin token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			httpserve.WriteUnauthorized(w, "citypulse-api", "api-admin-token")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
