@@ -39,14 +39,25 @@ type OfflineConfig struct {
 	FunnelWindow time.Duration `flag:"offline-funnel-window" help:"longest time from a service view to the last step of the service funnel"`
 	// Timeout bounds one attempt of a job.
 	Timeout time.Duration `flag:"offline-timeout" help:"time limit of one attempt of an offline daily job"`
+
+	// ArchiveAfterMonths turns on the archive job: months of dwd_events that ended more than this
+	// many months before the run's month go to Parquet files. 0 leaves the job disabled.
+	ArchiveAfterMonths int `flag:"offline-archive-after-months" help:"archive months of dwd_events older than this many months to Parquet (0: archive job off)"`
+	// ArchiveDir receives the archive files.
+	ArchiveDir string `flag:"offline-archive-dir" help:"directory of the Parquet archives of cold dwd_events months"`
+	// ArchiveDrop drops an archived month's partition once its files hold every row.
+	ArchiveDrop bool `flag:"offline-archive-drop" help:"drop an archived month from dwd_events once its Parquet files hold every row"`
+	// ArchiveSchedule is when the archive job runs.
+	ArchiveSchedule string `flag:"offline-archive-schedule" help:"cron schedule of the archive job"`
 }
 
 // DefaultOfflineConfig: in-process Prism, 30 days of retention, a one-hour funnel window,
-// 30-minute attempts.
+// 30-minute attempts; the archive job off (when turned on: var/archive, monthly on the 2nd at
+// 03:30, partitions dropped once archived).
 func DefaultOfflineConfig() OfflineConfig {
 	o := offline.DefaultOptions()
 	return OfflineConfig{Runner: o.Runner, RetentionDays: o.RetentionDays, FunnelWindow: time.Duration(o.FunnelWindow) * time.Second,
-		Timeout: 30 * time.Minute}
+		Timeout: 30 * time.Minute, ArchiveDir: "var/archive", ArchiveDrop: true, ArchiveSchedule: "30 3 2 * *"}
 }
 
 // Validate names the bad field by its flag.
@@ -66,6 +77,12 @@ func (c OfflineConfig) Validate() error {
 	}
 	if c.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("offline-timeout %s: want a positive duration", c.Timeout))
+	}
+	if c.ArchiveAfterMonths < 0 || c.ArchiveAfterMonths > 1200 {
+		errs = append(errs, fmt.Errorf("offline-archive-after-months %d: want 0 (off) to 1200", c.ArchiveAfterMonths))
+	}
+	if c.ArchiveAfterMonths > 0 && c.ArchiveDir == "" {
+		errs = append(errs, errors.New("offline-archive-dir: empty while the archive job is on"))
 	}
 	return errors.Join(errs...)
 }
@@ -101,7 +118,7 @@ func OfflineJobs(cfg OfflineConfig, deps Deps) ([]scheduler.Job, error) {
 			Timeout:     cfg.Timeout,
 		})
 	}
-	return out, nil
+	return append(out, archiveJob(cfg, deps)), nil
 }
 
 // OfflineFuncs are the offline jobs' run functions by "offline_" + job name, for jobs declared
@@ -111,6 +128,7 @@ func OfflineFuncs(cfg OfflineConfig, deps Deps) map[string]scheduler.RunFunc {
 	for _, spec := range offline.Specs() {
 		out[FuncOffline+spec.Name] = offlineRun(cfg.options(deps), spec.Name)
 	}
+	out[FuncArchive] = archiveRun(cfg, deps)
 	return out
 }
 

@@ -1,0 +1,133 @@
+package stdjobs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/citypulse/citypulse/internal/metastore/metastoretest"
+	"github.com/citypulse/citypulse/internal/testenv"
+	"github.com/citypulse/citypulse/pipelines/scheduler"
+)
+
+func TestColdMonths(t *testing.T) {
+	now := time.Date(2024, 5, 10, 3, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		parts   []string
+		after   int
+		want    []string
+		wantErr string
+	}{
+		{"one month kept", []string{"202402", "202403", "202404", "202405"}, 1, []string{"2024-02", "2024-03"}, ""},
+		{"three months kept", []string{"202312", "202401", "202402", "202403"}, 3, []string{"2023-12", "2024-01"}, ""},
+		{"across a year", []string{"202310", "202311", "202312"}, 6, []string{"2023-10"}, ""},
+		{"nothing cold", []string{"202404", "202405"}, 1, nil, ""},
+		{"no partitions", nil, 1, nil, ""},
+		{"not a month", []string{"2024-05"}, 1, nil, "not YYYYMM"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := coldMonths(tc.parts, now, tc.after)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Fatalf("coldMonths = %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestArchiveJob: with the archive on (keep one month), a run on 2024-05-10 archives March
+// (files written, partition dropped) and leaves April and May in dwd_events; a second run finds
+// nothing cold. With the setting at 0 the job is declared disabled.
+func TestArchiveJob(t *testing.T) {
+	if !beam.Initialized() {
+		beam.Init()
+	}
+	whCfg, conn := testenv.Warehouse(t)
+	ctx := testCtx(t)
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO dwd_events (event_date, event_time, received_at, message_id, type, event, user_key, session_id, region_code, service_id, loaded_at)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, day := range []time.Time{time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC), time.Date(2024, 3, 20, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 4, 2, 0, 0, 0, 0, time.UTC), time.Date(2024, 5, 9, 0, 0, 0, 0, time.UTC)} {
+		ts := day.Add(9 * time.Hour)
+		if err := b.Append(day, ts, ts, fmt.Sprintf("m%d", i), "page", "p", "u1", "s1", "510104001001", uint32(1), ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	deps := Deps{EventsGroup: group, Warehouse: whCfg}
+
+	off := DefaultOfflineConfig()
+	jobs, err := OfflineJobs(off, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(jobs, func(j scheduler.Job) bool { return j.Name == JobArchive }); i < 0 || !jobs[i].Disabled {
+		t.Fatalf("archive job with offline-archive-after-months 0: want declared and disabled, got %+v", jobs)
+	}
+
+	off.ArchiveAfterMonths, off.ArchiveDir = 1, filepath.Join(t.TempDir(), "archive")
+	jobs, err = OfflineJobs(off, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs = slices.DeleteFunc(jobs, func(j scheduler.Job) bool { return j.Name != JobArchive })
+	cfg := scheduler.DefaultConfig()
+	cfg.Instance, cfg.CatchUp, cfg.Concurrency = "test", 0, 1
+	s, err := scheduler.New(ctx, metastoretest.SQLite(t), cfg, jobs, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round, want := range []string{"archived 2024-03", "no cold month"} {
+		res, err := s.Trigger(ctx, JobArchive, "2024-05-10T03:30:00+08:00", scheduler.EnqueueOptions{By: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RunQueued(ctx); err != nil {
+			t.Fatal(err)
+		}
+		run, err := s.GetRun(ctx, res.Runs[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.State != scheduler.StateSucceeded || !strings.Contains(run.Message, want) {
+			t.Fatalf("round %d: run %s %q (error %q), want succeeded with %q", round, run.State, run.Message, run.Error, want)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(off.ArchiveDir, "dwd_events_202403_*.parquet"))
+	if len(files) == 0 {
+		entries, _ := os.ReadDir(off.ArchiveDir)
+		t.Fatalf("no March archive files in %s: %v", off.ArchiveDir, entries)
+	}
+	var months []string
+	rows, err := conn.Query(ctx, "SELECT DISTINCT toString(toYYYYMM(event_date)) AS m FROM dwd_events ORDER BY m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		months = append(months, m)
+	}
+	rows.Close()
+	if !slices.Equal(months, []string{"202404", "202405"}) {
+		t.Fatalf("months left in dwd_events: %q, want 202404 and 202405", months)
+	}
+}
