@@ -19,10 +19,12 @@ import (
 //	     body {"reviewer": "…", "comment": "…"}, or the reviewer in the X-CityPulse-Reviewer header
 //	GET  /api/v1/community/compare               a reference feed against dwd (review.Comparison)
 //	     ?dataset=person&batch=<id>|source=<name>&region=&missing_from_reference=true&status=&after=&limit=
+//	GET  /api/v1/community/stale-addresses       people whose stated address is a house they left (review.StaleList)
+//	     ?region=&after=&limit=
 //
 // Unlike the rest of the API, approve writes to the warehouse (dwd_<dataset> and
-// ods_change_decisions), through warehouse/review. The reviewer is whoever the caller names:
-// there is no authentication yet. A repeated decision answers 200 with "repeated": true; a
+// ods_change_decisions), through warehouse/review, and like every write needs the api-admin-token;
+// the reviewer is whoever the caller names (there are no user accounts yet). A repeated decision answers 200 with "repeated": true; a
 // contradicting one 409; a request that cannot be approved 422 (it can still be rejected).
 var reviewRoutes = []string{
 	"GET /api/v1/community/changes",
@@ -30,6 +32,7 @@ var reviewRoutes = []string{
 	"POST /api/v1/community/changes/{id}/approve",
 	"POST /api/v1/community/changes/{id}/reject",
 	"GET /api/v1/community/compare",
+	"GET /api/v1/community/stale-addresses",
 }
 
 // MountReview adds the community review endpoints, answered by a review.Service on the
@@ -45,7 +48,7 @@ func (s *Server) MountReview(opts review.Options) error {
 		return err
 	}
 	h := &reviewHandlers{s: s, svc: svc}
-	handlers := []http.HandlerFunc{h.list, h.get, h.approve, h.reject, h.compare}
+	handlers := []http.HandlerFunc{h.list, h.get, h.approve, h.reject, h.compare, h.stale}
 	for i, pattern := range reviewRoutes {
 		if err := s.Handle(pattern, handlers[i]); err != nil {
 			return err
@@ -124,6 +127,22 @@ func (h *reviewHandlers) compare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpserve.WriteJSON(w, http.StatusOK, c)
+}
+
+func (h *reviewHandlers) stale(w http.ResponseWriter, r *http.Request) {
+	q, perr := parseStaleQuery(r.URL.Query(), h.s.cfg.CityCode)
+	if perr != nil {
+		httpserve.WriteError(w, perr.Status, perr.Field, perr.Message)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.s.cfg.QueryTimeout)
+	defer cancel()
+	list, err := h.svc.StaleAddresses(ctx, q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	httpserve.WriteJSON(w, http.StatusOK, list)
 }
 
 // fail answers a review error: the caller's mistakes with their status and field, the rest as

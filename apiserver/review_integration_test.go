@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -278,5 +279,57 @@ func TestAdminTokenTooShort(t *testing.T) {
 	cfg.AdminToken = "short"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "api-admin-token") {
 		t.Fatalf("Validate with a 5-character token: %v", err)
+	}
+}
+
+// TestStaleAddresses: p1 states house A, which dwd_person_house says they left for B; p2 states
+// house C where they still live. Only p1 is listed, with B as where they live now.
+func TestStaleAddresses(t *testing.T) {
+	h, conn, _ := newReviewServer(t)
+	ctx := context.Background()
+	pb, err := conn.PrepareBatch(ctx, "INSERT INTO dwd_person (identity_key, id_card_hash, id_card_masked, name, region_code, address, source, batch_id, row_no, version)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range [][3]string{{"p1", "hash1", "A"}, {"p2", "hash2", "C"}} {
+		if err := pb.Append(p[0], p[1], "510104********123"+strconv.Itoa(i), "某"+p[0], jinjiangA, p[2], "shequ", "b1", uint64(i+1), uint64(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pb.Send(); err != nil {
+		t.Fatal(err)
+	}
+	hb, err := conn.PrepareBatch(ctx, "INSERT INTO dwd_person_house (identity_key, id_card_hash, region_code, address, move_in_date, move_out_date, source, batch_id, row_no, version)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := "2020-01-02", "2024-03-04" // dates are strings since migration 0011
+	for i, r := range []struct {
+		key, hash, addr string
+		moveOut         *string
+	}{{"h1", "hash1", "A", &out}, {"h2", "hash1", "B", nil}, {"h3", "hash2", "C", nil}} {
+		if err := hb.Append(r.key, r.hash, jinjiangA, r.addr, &in, r.moveOut, "shequ", "b2", uint64(i+1), uint64(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := hb.Send(); err != nil {
+		t.Fatal(err)
+	}
+	code, body := do(t, h, "GET", "/api/v1/community/stale-addresses?region="+jinjiangA, "", "")
+	var list review.StaleList
+	if code != 200 || json.Unmarshal(body, &list) != nil {
+		t.Fatalf("stale addresses: %d %s", code, body)
+	}
+	if list.Total != 1 || len(list.Rows) != 1 || list.Rows[0].IdentityKey != "p1" || list.Rows[0].Address != "A" ||
+		list.Rows[0].CurrentAddress != "B" || list.Rows[0].CurrentRegionCode != jinjiangA || list.Rows[0].BatchID != "b1" || list.Next != "" {
+		t.Fatalf("stale addresses: %s, want p1 (A, now B)", body)
+	}
+	if code, body := do(t, h, "GET", "/api/v1/community/stale-addresses?region=510105000000", "", ""); code != 200 || !strings.Contains(string(body), `"total":0`) {
+		t.Fatalf("another district: %d %s, want none", code, body)
+	}
+	for _, q := range []string{"region=99", "limit=0x", "limit=100000"} {
+		if code, body := do(t, h, "GET", "/api/v1/community/stale-addresses?"+q, "", ""); code != 400 {
+			t.Errorf("?%s: %d %s, want 400", q, code, body)
+		}
 	}
 }

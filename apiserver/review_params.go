@@ -101,6 +101,21 @@ func parseCompareQuery(q url.Values, cityCode string) (review.CompareQuery, *par
 	return cq, perr
 }
 
+// parseStaleQuery reads GET /api/v1/community/stale-addresses: region, after and limit.
+func parseStaleQuery(q url.Values, cityCode string) (review.StaleQuery, *paramError) {
+	var sq review.StaleQuery
+	var perr *paramError
+	if sq.Region, perr = parseRegionPrefix(q, cityCode); perr != nil {
+		return sq, perr
+	}
+	sq.After = strings.TrimSpace(q.Get("after"))
+	if len(sq.After) > maxSourceLen || !validText(sq.After) {
+		return sq, &paramError{http.StatusBadRequest, "after", "not a page cursor: use the next value of the previous page"}
+	}
+	sq.Limit, perr = parseLimit(q)
+	return sq, perr
+}
+
 // decisionBody is the JSON body of approve and reject; both fields are optional in the body
 // (the reviewer may come from ReviewerHeader; a rejection needs a comment).
 type decisionBody struct {

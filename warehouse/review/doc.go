@@ -23,9 +23,12 @@
 //   - Compare lists, for one reference batch or source, the reference records whose identity is
 //     in dwd but whose fields differ (current vs reference), the reference records missing from
 //     dwd and, on request, the dwd records (of a region) missing from the reference.
+//   - StaleAddresses lists the people whose address in dwd_person is a house dwd_person_house
+//     says they moved out of (a closed relation there, no open one), with where they live now:
+//     the consistency check between the two tables, for the community to correct.
 //
-// Reviewers: there is no authentication system yet. Every decision names a reviewer, a string the
-// API caller supplies (apiserver takes it from the X-CityPulse-Reviewer header or the body's
+// Reviewers: there are no user accounts yet (apiserver only requires its operator token for
+// decisions). Every decision names a reviewer, a string the API caller supplies (apiserver takes it from the X-CityPulse-Reviewer header or the body's
 // "reviewer" field) and that this package records as given, after checking its form only. When
 // authentication arrives, the reviewer must come from the authenticated user instead.
 //

@@ -111,6 +111,7 @@ func (s *Service) lock(id string) func() {
 type metrics struct {
 	decisions *prometheus.CounterVec
 	compared  *prometheus.CounterVec
+	stale     prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -123,11 +124,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "citypulse_review_compared_records_total",
 			Help: "Records a reference comparison looked at, by dataset and outcome (same, differs, missing_in_dwd, missing_in_reference).",
 		}, []string{"dataset", "status"}),
+		stale: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "citypulse_review_stale_addresses",
+			Help: "People whose stated address is a house they moved out of, as last counted for the whole city.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.decisions, m.compared} {
+	for _, c := range []prometheus.Collector{m.decisions, m.compared, m.stale} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register review metrics: %w", err)
 		}

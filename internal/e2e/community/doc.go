@@ -16,8 +16,8 @@
 //   - BenchmarkCleanPerson (scripts/bench-cleaning.sh): person records pushed through the
 //     gateway and cleaned into dwd_person, next to clickhouse-client loading the clean rows.
 //
-// The stale-address query is the tests' oracle (oracle_test.go): no product query finds stale
-// addresses yet.
+// Stale addresses are read through the product (review.StaleAddresses, stale_test.go) and scored
+// against the planted ones.
 //
 // It is test-only: this file is its only non-test source, and nothing imports it. It changes no
 // product code and shares state with no other test: each test has its own database, broker and
