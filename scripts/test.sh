@@ -43,7 +43,7 @@ if [ -z "${SKIP_ENGINES:-}" ]; then
   start=$SECONDS
   deploy/kafka/kafka.sh start "$kdir"
   echo "test Kafka (single KRaft node) at $(deploy/kafka/kafka.sh bootstrap "$kdir") (data in $kdir)"
-  CITYPULSE_TEST_KAFKA="$kdir" go test -count=1 -timeout 10m ./internal/testenv/ ./pipelines/ ./ingest/sdk/go/analytics/ ./ingest/sdk/segmentcompat/ ./ingest/sdk/js/
+  CITYPULSE_TEST_KAFKA="$kdir" go test -count=1 -timeout 10m ./internal/testenv/ ./ingest/collector/ ./pipelines/kafkaio/ ./pipelines/ ./ingest/sdk/go/analytics/ ./ingest/sdk/segmentcompat/ ./ingest/sdk/js/
   deploy/kafka/kafka.sh stop "$kdir"
   echo "real Kafka single-node suite: $((SECONDS - start)) s"
   start=$SECONDS

@@ -272,10 +272,10 @@ func TestRoutes(t *testing.T) {
 // the first takes all the room, so the second must get 429 with Retry-After, and the first still
 // succeeds once the broker answers.
 func TestSaturation(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MaxInFlight = 2; c.RetryAfter = 1500 * time.Millisecond })
+	e := newEmbeddedEnv(t, func(c *Config) { c.MaxInFlight = 2; c.RetryAfter = 1500 * time.Millisecond })
 	arrived := make(chan struct{})
 	release := make(chan struct{})
-	cluster := e.broker.Cluster()
+	cluster := e.broker().Cluster()
 	var once sync.Once
 	cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
 		once.Do(func() {
@@ -313,11 +313,11 @@ func TestSaturation(t *testing.T) {
 
 // TestBrokerDown: with the broker gone, the collector must answer 503, never 200.
 func TestBrokerDown(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.ProduceTimeout = 2 * time.Second })
+	e := newEmbeddedEnv(t, func(c *Config) { c.ProduceTimeout = 2 * time.Second })
 	if resp, b := e.post(t, "/v1/batch", devKey, []byte(validBatch)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("while up: %d %s", resp.StatusCode, b)
 	}
-	e.broker.Close()
+	e.broker().Close()
 	resp, b := e.post(t, "/v1/batch", devKey, []byte(validBatch))
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("broker down: %d %s", resp.StatusCode, b)

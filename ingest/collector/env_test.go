@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/internal/testenv"
 )
 
 const (
@@ -23,9 +25,13 @@ const (
 	devSource = "citypulse-app"
 )
 
-// env is a collector on its own embedded broker (a temp data dir, a free port) behind httptest.
+// env is a collector behind httptest on the test's broker (testenv.Kafka: an embedded broker of
+// its own, or the real one $CITYPULSE_TEST_KAFKA names). The collector writes CityPulse's fixed
+// topic names, so on a real broker the env holds those topics for the test
+// (testenv.KafkaBroker.ShareTopics) and consume reads them from where the env started.
 type env struct {
-	broker *bus.Embedded
+	k      *testenv.KafkaBroker
+	shared *testenv.SharedTopics
 	busCfg bus.Config
 	prod   *kgo.Client
 	c      *Collector
@@ -35,18 +41,40 @@ type env struct {
 
 func testLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// testBrokers keeps one broker per running test, so that a test's envs share it (and its hold
+// on a real broker's shared topics).
+var testBrokers sync.Map // testing.TB → *testenv.KafkaBroker
+
+// kafkaFor returns the test's broker, made by testenv.Kafka on first use.
+func kafkaFor(t *testing.T) *testenv.KafkaBroker {
+	t.Helper()
+	if k, ok := testBrokers.Load(t); ok {
+		return k.(*testenv.KafkaBroker)
+	}
+	k := testenv.Kafka(t)
+	testBrokers.Store(t, k)
+	t.Cleanup(func() { testBrokers.Delete(t) })
+	return k
+}
+
+// newEnv starts a collector on the test's broker (see env).
 func newEnv(t *testing.T, mod func(*Config), opts ...Option) *env {
 	t.Helper()
-	busCfg := bus.DefaultConfig()
-	busCfg.Brokers = []string{"127.0.0.1:0"}
-	busCfg.DataDir = t.TempDir()
+	return newEnvOn(t, kafkaFor(t), mod, opts...)
+}
+
+// newEmbeddedEnv starts a collector on an embedded broker of its own, whatever
+// $CITYPULSE_TEST_KAFKA says, for tests that stop or script the broker (env.broker).
+func newEmbeddedEnv(t *testing.T, mod func(*Config), opts ...Option) *env {
+	t.Helper()
+	return newEnvOn(t, testenv.EmbeddedKafka(t), mod, opts...)
+}
+
+func newEnvOn(t *testing.T, k *testenv.KafkaBroker, mod func(*Config), opts ...Option) *env {
+	t.Helper()
+	busCfg := k.Bus
 	busCfg.Partitions = 2
-	broker, err := bus.StartEmbedded(busCfg, testLog())
-	if err != nil {
-		t.Fatalf("start embedded broker: %v", err)
-	}
-	t.Cleanup(broker.Close)
-	busCfg.Brokers = broker.Addrs()
+	e := &env{k: k, busCfg: busCfg, shared: sharedTopics(t, k, busCfg)}
 	prod, err := bus.NewClient(busCfg, ProducerOpts()...)
 	if err != nil {
 		t.Fatal(err)
@@ -64,8 +92,25 @@ func newEnv(t *testing.T, mod func(*Config), opts ...Option) *env {
 	}
 	srv := httptest.NewServer(c.Handler())
 	t.Cleanup(srv.Close)
-	return &env{broker: broker, busCfg: busCfg, prod: prod, c: c, srv: srv, reg: reg}
+	e.prod, e.c, e.srv, e.reg = prod, c, srv, reg
+	return e
 }
+
+// sharedTopics makes sure the collector's topics exist (as Run and StartEmbedded do) and, on a
+// real broker, holds them for the test and records where they end now.
+func sharedTopics(t *testing.T, k *testenv.KafkaBroker, busCfg bus.Config) *testenv.SharedTopics {
+	t.Helper()
+	cl := k.Client()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := bus.EnsureTopics(ctx, cl, busCfg.Partitions, bus.EventsTopic, bus.DLQTopic); err != nil {
+		t.Fatal(err)
+	}
+	return k.ShareTopics(bus.EventsTopic, bus.DLQTopic)
+}
+
+// broker is the env's embedded broker (newEmbeddedEnv); nil on a real one.
+func (e *env) broker() *bus.Embedded { return e.k.Embedded }
 
 // post sends body to path with the write key as Basic username ("" for none) and extra headers.
 func (e *env) post(t *testing.T, path, key string, body []byte, headers ...string) (*http.Response, []byte) {
@@ -99,10 +144,11 @@ func postTo(cl *http.Client, url, key string, body []byte, headers ...string) (*
 	return resp, b, err
 }
 
-// consume reads the first n records of topic from the start.
+// consume reads the first n records of topic from its start (on a real broker: from where it was
+// when the env started).
 func (e *env) consume(t *testing.T, topic string, n int) []*kgo.Record {
 	t.Helper()
-	cl, err := bus.NewClient(e.busCfg, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := bus.NewClient(e.busCfg, e.shared.ConsumeFromStart(topic)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -221,7 +221,7 @@ func TestPlanChecker(t *testing.T) {
 }
 
 func TestReadyz(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.ReadyInterval = time.Millisecond })
+	e := newEmbeddedEnv(t, func(c *Config) { c.ReadyInterval = time.Millisecond })
 	get := func(path string) int {
 		t.Helper()
 		resp, err := e.srv.Client().Get(e.srv.URL + path)
@@ -234,7 +234,7 @@ func TestReadyz(t *testing.T) {
 	if s := get("/readyz"); s != http.StatusOK {
 		t.Fatalf("readyz with the broker up: %d", s)
 	}
-	e.broker.Close()
+	e.broker().Close()
 	deadline := time.Now().Add(30 * time.Second)
 	for get("/readyz") != http.StatusServiceUnavailable {
 		if time.Now().After(deadline) {
@@ -249,11 +249,11 @@ func TestReadyz(t *testing.T) {
 
 // TestReadyzCached: within the interval, /readyz reuses the last check.
 func TestReadyzCached(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.ReadyInterval = time.Hour })
+	e := newEmbeddedEnv(t, func(c *Config) { c.ReadyInterval = time.Hour })
 	if err := e.c.brokerReady(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e.broker.Close()
+	e.broker().Close()
 	rec := httptest.NewRecorder()
 	e.c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if rec.Code != http.StatusOK {

@@ -12,19 +12,12 @@ import (
 	"github.com/citypulse/citypulse/internal/bus"
 )
 
-// TestRun runs the standalone collector against an embedded broker, sends a batch through its
-// real listener and stops it.
+// TestRun runs the standalone collector against the test's broker (testenv.Kafka), sends a
+// batch through its real listener and stops it.
 func TestRun(t *testing.T) {
-	busCfg := bus.DefaultConfig()
-	busCfg.Brokers = []string{"127.0.0.1:0"}
-	busCfg.DataDir = t.TempDir()
-	broker, err := bus.StartEmbedded(busCfg, testLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer broker.Close()
-	busCfg.Brokers = broker.Addrs()
-	busCfg.Embedded = false
+	k := kafkaFor(t)
+	busCfg := k.Bus
+	e := &env{k: k, busCfg: busCfg, shared: sharedTopics(t, k, busCfg)}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0") // find a free port for Run to listen on
 	if err != nil {
@@ -67,7 +60,6 @@ func TestRun(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST: %v %v %s", resp, err, b)
 	}
-	e := &env{busCfg: busCfg}
 	if recs := e.consume(t, bus.EventsTopic, 3); len(recs) != 3 {
 		t.Fatalf("%d records", len(recs))
 	}

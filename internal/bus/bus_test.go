@@ -65,36 +65,43 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestStartEmbeddedCreatesTopics: the embedded broker creates the core topics under the
+// configured prefix, and only those.
 func TestStartEmbeddedCreatesTopics(t *testing.T) {
-	cfg := testConfig(filepath.Join(t.TempDir(), "nested", "kafka"))
-	cfg.Partitions = 3
-	e := start(t, cfg)
-	defer e.Close()
+	for _, prefix := range []string{"", "p1."} {
+		t.Run("prefix="+prefix, func(t *testing.T) {
+			cfg := testConfig(filepath.Join(t.TempDir(), "nested", "kafka"))
+			cfg.Partitions = 3
+			cfg.TopicPrefix = prefix
+			e := start(t, cfg)
+			defer e.Close()
 
-	cfg.Brokers = e.Addrs()
-	cl, err := NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	details, err := kadm.NewClient(cl).ListTopics(ctx, EventsTopic, DLQTopic)
-	if err != nil {
-		t.Fatalf("ListTopics: %v", err)
-	}
-	for _, topic := range []string{EventsTopic, DLQTopic} {
-		d, ok := details[topic]
-		if !ok || d.Err != nil {
-			t.Fatalf("topic %s: missing (err %v)", topic, d.Err)
-		}
-		if got := len(d.Partitions); got != 3 {
-			t.Errorf("topic %s: %d partitions, want 3", topic, got)
-		}
-	}
-	// Creating them again is fine.
-	if err := EnsureTopics(ctx, cl, 3, EventsTopic, DLQTopic, "citypulse.test.extra.v1"); err != nil {
-		t.Fatalf("EnsureTopics again: %v", err)
+			cfg.Brokers = e.Addrs()
+			cl, err := NewClient(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			details, err := kadm.NewClient(cl).ListTopics(ctx)
+			if err != nil {
+				t.Fatalf("ListTopics: %v", err)
+			}
+			want := []string{prefix + DLQTopic, prefix + EventsTopic}
+			if got := details.Names(); strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("topics %q, want %q", got, want)
+			}
+			for _, topic := range want {
+				if got := len(details[topic].Partitions); got != 3 {
+					t.Errorf("topic %s: %d partitions, want 3", topic, got)
+				}
+			}
+			// Creating them again is fine.
+			if err := EnsureTopics(ctx, cl, 3, append(cfg.Topics().Core(), "citypulse.test.extra.v1")...); err != nil {
+				t.Fatalf("EnsureTopics again: %v", err)
+			}
+		})
 	}
 }
 

@@ -7,7 +7,9 @@ import (
 	"strconv"
 )
 
-// Topic names. Every event topic is versioned: a change of wire format is a new topic.
+// Topic names with an empty Config.TopicPrefix. Every event topic is versioned: a change of wire
+// format is a new topic. Code that produces, consumes or creates topics takes their names from
+// Config.Topics, which puts the installation's prefix in front.
 const (
 	// EventsTopic carries ingest/event.Event JSON, keyed by user id (else anonymous id).
 	EventsTopic = "citypulse.events.v1"
@@ -33,6 +35,11 @@ type Config struct {
 	SyncWrites bool `flag:"kafka-sync-writes" help:"fsync every produced batch in the embedded broker before acknowledging (survives machine crashes; slower)"`
 	// Partitions is the partition count of the topics CityPulse creates.
 	Partitions int `flag:"kafka-partitions" help:"partitions of the topics CityPulse creates"`
+	// TopicPrefix starts the name of every topic CityPulse produces to, consumes or creates
+	// (see Topics): empty keeps the platform's names (citypulse.events.v1, …); e.g. "staging."
+	// lets a second installation share the cluster. Every component of one installation must
+	// be given the same prefix.
+	TopicPrefix string `flag:"kafka-topic-prefix" help:"prefix of every Kafka topic name CityPulse uses (empty: citypulse.events.v1 etc.; all components of one installation need the same)"`
 }
 
 // DefaultConfig serves the local stack: an embedded broker on 127.0.0.1:19092 persisting to
@@ -58,6 +65,9 @@ func (c Config) Validate() error {
 	}
 	if c.Partitions < 1 || c.Partitions > MaxPartitions {
 		return fmt.Errorf("kafka-partitions: %d: want 1 to %d", c.Partitions, MaxPartitions)
+	}
+	if err := ValidateTopicPrefix(c.TopicPrefix); err != nil {
+		return fmt.Errorf("kafka-topic-prefix: %w", err)
 	}
 	if c.Embedded {
 		host, _, _ := splitHostPort(c.Brokers[0])

@@ -23,8 +23,9 @@ type Embedded struct {
 }
 
 // StartEmbedded starts the embedded broker on the address of cfg.Brokers[0] (port 0: any free
-// port), reloading cfg.DataDir when it holds earlier state, and makes sure EventsTopic and
-// DLQTopic exist with cfg.Partitions partitions (topics that already exist keep theirs). It logs
+// port), reloading cfg.DataDir when it holds earlier state, and makes sure the events and
+// dead-letter topics (cfg.Topics().Core(): EventsTopic and DLQTopic after cfg.TopicPrefix) exist
+// with cfg.Partitions partitions (topics that already exist keep theirs). It logs
 // to log (nil: nowhere).
 func StartEmbedded(cfg Config, log *slog.Logger) (*Embedded, error) {
 	if err := cfg.Validate(); err != nil {
@@ -48,7 +49,7 @@ func StartEmbedded(cfg Config, log *slog.Logger) (*Embedded, error) {
 		}),
 		kfake.WithLogger(slogLogger{log}),
 		kfake.DefaultNumPartitions(cfg.Partitions),
-		kfake.SeedTopics(int32(cfg.Partitions), EventsTopic, DLQTopic),
+		kfake.SeedTopics(int32(cfg.Partitions), cfg.Topics().Core()...),
 	}
 	if cfg.DataDir != "" {
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
@@ -70,7 +71,7 @@ func StartEmbedded(cfg Config, log *slog.Logger) (*Embedded, error) {
 	ccfg.Brokers = e.addrs
 	cl, err := NewClient(ccfg)
 	if err == nil {
-		err = EnsureTopics(ctx, cl, cfg.Partitions, EventsTopic, DLQTopic)
+		err = EnsureTopics(ctx, cl, cfg.Partitions, cfg.Topics().Core()...)
 		cl.Close()
 	}
 	if err != nil {

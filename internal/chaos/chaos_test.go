@@ -20,6 +20,7 @@ import (
 
 	"github.com/citypulse/citypulse/ingest/event"
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/internal/loadsend"
 	"github.com/citypulse/citypulse/internal/testenv"
 	"github.com/citypulse/citypulse/pipelines"
 )
@@ -75,8 +76,9 @@ func TestCollectorKilledMidLoad(t *testing.T) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	eventTime := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
 	for i := range senders {
-		s := &sender{url: "http://" + listen, writeKey: writeKey, id: i, batches: batches, perBatch: perBatch, client: client, eventTime: eventTime}
-		g.Go(func() error { return s.run(gctx, l) })
+		s := &loadsend.Sender{URL: "http://" + listen, WriteKey: writeKey, Client: client, ID: i, IDPrefix: "chaos",
+			Users: 7, PerBatch: perBatch, Batches: batches, EventTime: eventTime}
+		g.Go(func() error { return s.Run(gctx, nil, l) })
 	}
 	for l.ackedBatches() < killAfter && gctx.Err() == nil {
 		time.Sleep(2 * time.Millisecond)

@@ -37,8 +37,9 @@ type KafkaBroker struct {
 	// Embedded is the test's own embedded broker; nil for a real one.
 	Embedded *bus.Embedded
 
-	t  testing.TB
-	id string // unique per test: test_<name>_<hex>
+	t      testing.TB
+	id     string // unique per test: test_<name>_<hex>
+	locked bool   // LockSharedTopics holds the lock
 }
 
 // Kafka returns the broker for this test: the real one named by $CITYPULSE_TEST_KAFKA, else a
@@ -48,6 +49,14 @@ func Kafka(t testing.TB) *KafkaBroker {
 	if k, ok := RealKafka(t); ok {
 		return k
 	}
+	return EmbeddedKafka(t)
+}
+
+// EmbeddedKafka returns a fresh embedded broker of the test's own, persisting to a temporary
+// directory and closed when the test ends, whatever $CITYPULSE_TEST_KAFKA says: for tests that
+// stop, restart or script the broker (KafkaBroker.Embedded), which a shared real one must not be.
+func EmbeddedKafka(t testing.TB) *KafkaBroker {
+	t.Helper()
 	cfg := bus.DefaultConfig()
 	cfg.Brokers = []string{"127.0.0.1:0"}
 	cfg.DataDir = t.TempDir()
@@ -116,7 +125,10 @@ func ParseKafkaSetting(setting string) (brokers []string, dir string, err error)
 	return brokers, dir, nil
 }
 
-// waitKafka polls the brokers until a metadata request lists at least one broker.
+// waitKafka polls the brokers until a metadata request lists at least one broker and a group
+// coordinator answers: a fresh Kafka creates its offsets topic on the first coordinator lookup
+// and answers COORDINATOR_NOT_AVAILABLE meanwhile, which a test's first offset fetch must not
+// meet.
 func waitKafka(cfg bus.Config, timeout time.Duration) error {
 	cl, err := bus.NewClient(cfg)
 	if err != nil {
@@ -128,12 +140,18 @@ func waitKafka(cfg bus.Config, timeout time.Duration) error {
 	adm := kadm.NewClient(cl)
 	for {
 		m, err := adm.BrokerMetadata(ctx)
-		if err == nil && len(m.Brokers) > 0 {
+		if err == nil && len(m.Brokers) == 0 {
+			err = errors.New("metadata lists no broker")
+		}
+		if err == nil {
+			err = adm.FindGroupCoordinators(ctx, "citypulse-testenv-probe").Error()
+		}
+		if err == nil {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("no metadata within %s: %w", timeout, errors.Join(err, ctx.Err()))
+			return fmt.Errorf("not ready within %s: %w", timeout, errors.Join(err, ctx.Err()))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -162,7 +180,8 @@ func (k *KafkaBroker) Client(opts ...kgo.Opt) *kgo.Client {
 
 // CreateTopics creates the test's own topics Topic(base) for each base, with partitions
 // partitions and the broker's default replication factor, and returns their names. On a real
-// broker they are deleted when the test ends, unless it failed.
+// broker they are deleted when the test ends, unless it failed, and so are the consumer groups
+// whose names contain ID().
 func (k *KafkaBroker) CreateTopics(partitions int, bases ...string) []string {
 	k.t.Helper()
 	names := make([]string, len(bases))
@@ -182,6 +201,7 @@ func (k *KafkaBroker) CreateTopics(partitions int, bases ...string) []string {
 				return
 			}
 			k.deleteTopics(names)
+			k.deleteGroups()
 		})
 	}
 	return names

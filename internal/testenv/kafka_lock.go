@@ -18,13 +18,13 @@ const lockWait = 15 * time.Minute
 
 // LockSharedTopics makes this test the only one, across test processes, that uses CityPulse's
 // fixed topic names (citypulse.events.v1, citypulse.events.dlq.v1, citypulse.feeds.*) on a real
-// broker, until the test ends: the collector and the pipelines have no per-test topic names, so
+// broker, until the test ends (a second call on k is a no-op): the collector and the pipelines have no per-test topic names, so
 // two tests sharing those topics at once would read each other's records. It is a no-op on an
 // embedded broker, which is the test's own. The lock is an flock(2) on a file in the broker's
 // kafka.sh directory, or in the temporary directory keyed by the bootstrap list.
 func (k *KafkaBroker) LockSharedTopics() {
 	k.t.Helper()
-	if !k.External() {
+	if !k.External() || k.locked {
 		return
 	}
 	path := filepath.Join(k.Dir, "shared-topics.lock")
@@ -56,7 +56,8 @@ func (k *KafkaBroker) LockSharedTopics() {
 		k.t.Logf("waited %s for the shared topics of %v", w.Round(time.Millisecond), k.Bus.Brokers)
 	}
 	// Closing the file releases the lock.
-	k.t.Cleanup(func() { f.Close() })
+	k.locked = true
+	k.t.Cleanup(func() { f.Close(); k.locked = false })
 }
 
 // tryLockFile takes an exclusive flock(2) on path (created if missing) without waiting. It

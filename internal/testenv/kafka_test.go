@@ -127,3 +127,25 @@ func TestSharedTopicsReadFromTestStart(t *testing.T) {
 		t.Errorf("group %s starts at %d, want %d", group, at, wantGroupAt)
 	}
 }
+
+// TestPrefixedBus: the prefixed settings name the test's own core topics, which exist.
+func TestPrefixedBus(t *testing.T) {
+	k := Kafka(t)
+	cfg := k.PrefixedBus()
+	if cfg.TopicPrefix != k.ID()+"." || cfg.Topics().Events() != k.ID()+".citypulse.events.v1" {
+		t.Fatalf("prefix %q, events topic %q: want the test's ID", cfg.TopicPrefix, cfg.Topics().Events())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl := k.Client(kgo.ConsumeTopics(cfg.Topics().DLQ()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: cfg.Topics().DLQ(), Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatalf("produce to %s: %v", cfg.Topics().DLQ(), err)
+	}
+	var got int
+	for got == 0 && ctx.Err() == nil {
+		got += cl.PollFetches(ctx).NumRecords()
+	}
+	if got != 1 {
+		t.Fatalf("read %d records from %s, want 1", got, cfg.Topics().DLQ())
+	}
+}

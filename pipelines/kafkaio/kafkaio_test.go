@@ -3,8 +3,6 @@ package kafkaio_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"reflect"
 	"testing"
 	"time"
@@ -13,32 +11,33 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/internal/testenv"
 	"github.com/citypulse/citypulse/pipelines/kafkaio"
 )
 
-// broker starts the embedded broker with the events topic in 2 partitions and returns a client.
-func broker(t *testing.T) (bus.Config, *kgo.Client) {
-	t.Helper()
-	cfg := bus.DefaultConfig()
-	cfg.Brokers, cfg.DataDir, cfg.Partitions = []string{"127.0.0.1:0"}, t.TempDir(), 2
-	emb, err := bus.StartEmbedded(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(emb.Close)
-	cfg.Brokers = emb.Addrs()
-	cl, err := bus.NewClient(cfg, kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cfg, cl
+// testBroker is the test's broker (testenv.Kafka: an embedded one of its own, or the real one
+// $CITYPULSE_TEST_KAFKA names) with an events topic of the test's own in 2 partitions.
+type testBroker struct {
+	k     *testenv.KafkaBroker
+	cfg   bus.Config
+	cl    *kgo.Client // produces to the partition a record names
+	topic string
 }
 
-func produce(t *testing.T, cl *kgo.Client, partition int32, n int) {
+func broker(t *testing.T) testBroker {
+	t.Helper()
+	k := testenv.Kafka(t)
+	topic := k.CreateTopics(2, bus.EventsTopic)[0]
+	return testBroker{k: k, cfg: k.Bus, cl: k.Client(kgo.RecordPartitioner(kgo.ManualPartitioner())), topic: topic}
+}
+
+// group returns a consumer group name of the test's own.
+func (b testBroker) group(name string) string { return name + "." + b.k.ID() }
+
+func produce(t *testing.T, cl *kgo.Client, topic string, partition int32, n int) {
 	t.Helper()
 	for i := 0; i < n; i++ {
-		r := &kgo.Record{Topic: bus.EventsTopic, Partition: partition, Value: []byte(fmt.Sprintf("p%d-%d", partition, i))}
+		r := &kgo.Record{Topic: topic, Partition: partition, Value: []byte(fmt.Sprintf("p%d-%d", partition, i))}
 		if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
@@ -46,21 +45,22 @@ func produce(t *testing.T, cl *kgo.Client, partition int32, n int) {
 }
 
 func TestPlanReadCommit(t *testing.T) {
-	cfg, cl := broker(t)
+	b := broker(t)
+	cfg, cl, topic, g := b.cfg, b.cl, b.topic, b.group("g")
 	adm := kadm.NewClient(cl)
 	ctx := context.Background()
-	produce(t, cl, 0, 5)
-	produce(t, cl, 1, 2)
+	produce(t, cl, topic, 0, 5)
+	produce(t, cl, topic, 1, 2)
 
-	ranges, err := kafkaio.PlanRanges(ctx, adm, "g", bus.EventsTopic, 2)
+	ranges, err := kafkaio.PlanRanges(ctx, adm, g, topic, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []kafkaio.OffsetRange{
-		{Topic: bus.EventsTopic, Partition: 0, Start: 0, End: 2},
-		{Topic: bus.EventsTopic, Partition: 0, Start: 2, End: 4},
-		{Topic: bus.EventsTopic, Partition: 0, Start: 4, End: 5},
-		{Topic: bus.EventsTopic, Partition: 1, Start: 0, End: 2},
+		{Topic: topic, Partition: 0, Start: 0, End: 2},
+		{Topic: topic, Partition: 0, Start: 2, End: 4},
+		{Topic: topic, Partition: 0, Start: 4, End: 5},
+		{Topic: topic, Partition: 1, Start: 0, End: 2},
 	}
 	if !reflect.DeepEqual(ranges, want) {
 		t.Fatalf("ranges %v, want %v", ranges, want)
@@ -77,33 +77,34 @@ func TestPlanReadCommit(t *testing.T) {
 	}
 
 	// After a commit of the first ranges only, planning resumes there.
-	if err := kafkaio.Commit(ctx, adm, "g", want[:2]); err != nil {
+	if err := kafkaio.Commit(ctx, adm, g, want[:2]); err != nil {
 		t.Fatal(err)
 	}
-	ranges, err = kafkaio.PlanRanges(ctx, adm, "g", bus.EventsTopic, 0)
+	ranges, err = kafkaio.PlanRanges(ctx, adm, g, topic, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want = []kafkaio.OffsetRange{
-		{Topic: bus.EventsTopic, Partition: 0, Start: 4, End: 5},
-		{Topic: bus.EventsTopic, Partition: 1, Start: 0, End: 2},
+		{Topic: topic, Partition: 0, Start: 4, End: 5},
+		{Topic: topic, Partition: 1, Start: 0, End: 2},
 	}
 	if !reflect.DeepEqual(ranges, want) {
 		t.Fatalf("after commit: ranges %v, want %v", ranges, want)
 	}
-	if err := kafkaio.Commit(ctx, adm, "g", ranges); err != nil {
+	if err := kafkaio.Commit(ctx, adm, g, ranges); err != nil {
 		t.Fatal(err)
 	}
-	if ranges, err = kafkaio.PlanRanges(ctx, adm, "g", bus.EventsTopic, 0); err != nil || len(ranges) != 0 {
+	if ranges, err = kafkaio.PlanRanges(ctx, adm, g, topic, 0); err != nil || len(ranges) != 0 {
 		t.Fatalf("after committing everything: %v %v", ranges, err)
 	}
 }
 
 func TestReadFnFailsOnMissingRecords(t *testing.T) {
-	cfg, cl := broker(t)
-	produce(t, cl, 0, 1)
+	b := broker(t)
+	cfg, topic := b.cfg, b.topic
+	produce(t, b.cl, topic, 0, 1)
 	fn := &kafkaio.ReadFn{Brokers: cfg.Brokers, IdleTimeout: 500 * time.Millisecond}
-	r := kafkaio.OffsetRange{Topic: bus.EventsTopic, Partition: 0, Start: 0, End: 3} // only offset 0 exists
+	r := kafkaio.OffsetRange{Topic: topic, Partition: 0, Start: 0, End: 3} // only offset 0 exists
 	n := 0
 	err := fn.ProcessElement(context.Background(), r, func(kafkaio.Record) { n++ })
 	if err == nil || n != 1 {

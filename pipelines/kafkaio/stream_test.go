@@ -111,10 +111,10 @@ type streamJob struct {
 	done   chan error
 }
 
-func startStream(t *testing.T, cfg bus.Config, adm *kadm.Client, group, path string) *streamJob {
+func startStream(t *testing.T, cfg bus.Config, adm *kadm.Client, topic, group, path string) *streamJob {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	starts, err := kafkaio.StreamStarts(ctx, adm, group, bus.EventsTopic)
+	starts, err := kafkaio.StreamStarts(ctx, adm, group, topic)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -172,18 +172,18 @@ func waitFor(t *testing.T, path string, want map[int64]int64) []logLine {
 // starts it again from the committed offsets: every offset is read, the spans of each partition
 // chain without gaps, and only records after the committed offset are read twice.
 func TestReadStreamRestart(t *testing.T) {
-	cfg, cl := broker(t)
+	b := broker(t)
+	cfg, cl, topic, group := b.cfg, b.cl, b.topic, b.group("stream-test")
 	adm := kadm.NewClient(cl)
 	path := filepath.Join(t.TempDir(), "log")
-	const group = "stream-test"
-	produce(t, cl, 0, 300)
-	produce(t, cl, 1, 200)
+	produce(t, cl, topic, 0, 300)
+	produce(t, cl, topic, 1, 200)
 
-	job := startStream(t, cfg, adm, group, path)
+	job := startStream(t, cfg, adm, topic, group, path)
 	waitFor(t, path, map[int64]int64{0: 300, 1: 200})
 	// Streaming: records produced while the job runs arrive without a new run.
-	produce(t, cl, 0, 100)
-	produce(t, cl, 1, 100)
+	produce(t, cl, topic, 0, 100)
+	produce(t, cl, topic, 1, 100)
 	waitFor(t, path, map[int64]int64{0: 400, 1: 300})
 	job.stop(t)
 
@@ -198,8 +198,8 @@ func TestReadStreamRestart(t *testing.T) {
 	}
 	before := len(readLog(t, path))
 
-	produce(t, cl, 0, 50)
-	job = startStream(t, cfg, adm, group, path)
+	produce(t, cl, topic, 0, 50)
+	job = startStream(t, cfg, adm, topic, group, path)
 	lines := waitFor(t, path, map[int64]int64{0: 450, 1: 300})
 	job.stop(t)
 
@@ -224,12 +224,13 @@ func TestReadStreamRestart(t *testing.T) {
 
 // TestCommitterWaitsForGaps reports spans out of order: nothing is committed past a gap.
 func TestCommitterWaitsForGaps(t *testing.T) {
-	_, cl := broker(t)
+	b := broker(t)
+	cl, topic, group := b.cl, b.topic, b.group("g-commit")
 	adm := kadm.NewClient(cl)
-	produce(t, cl, 0, 30)
+	produce(t, cl, topic, 0, 30)
 	ctx := context.Background()
 	sp := func(from, to int64) kafkaio.Span {
-		return kafkaio.Span{Topic: bus.EventsTopic, Partition: 0, From: from, To: to}
+		return kafkaio.Span{Topic: topic, Partition: 0, From: from, To: to}
 	}
 	tests := []struct {
 		spans []kafkaio.Span
@@ -241,15 +242,15 @@ func TestCommitterWaitsForGaps(t *testing.T) {
 		{[]kafkaio.Span{sp(25, 30), sp(20, 25)}, 30},
 		{[]kafkaio.Span{sp(3, 8)}, 30}, // a re-read below the committed offset changes nothing
 	}
-	c := kafkaio.NewCommitter(adm, "g-commit")
+	c := kafkaio.NewCommitter(adm, group)
 	for i, tt := range tests {
 		if err := c.Finished(ctx, tt.spans); err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
-		offs, err := adm.FetchOffsets(ctx, "g-commit")
+		offs, err := adm.FetchOffsets(ctx, group)
 		var got int64
 		if err == nil {
-			if o, ok := offs.Lookup(bus.EventsTopic, 0); ok {
+			if o, ok := offs.Lookup(topic, 0); ok {
 				got = o.At
 			}
 		}
@@ -300,20 +301,21 @@ func (f *windowLogFn) ProcessElement(w beam.Window, _ string, n int) error {
 // fire while the job runs, which they only do once the source's watermark passes their end
 // (records carry past timestamps; a caught-up partition moves the watermark to now − 1 s).
 func TestReadStreamWatermark(t *testing.T) {
-	cfg, cl := broker(t)
+	b := broker(t)
+	cfg, cl, topic := b.cfg, b.cl, b.topic
 	adm := kadm.NewClient(cl)
 	base := time.Now().Truncate(time.Minute).Add(-10 * time.Minute)
 	want := map[int64]int{}
 	for i := 0; i < 90; i++ {
 		ts := base.Add(time.Duration(i) * 4 * time.Second) // 15 per minute over 6 minutes
-		r := &kgo.Record{Topic: bus.EventsTopic, Partition: int32(i % 2), Value: []byte("x"), Timestamp: ts}
+		r := &kgo.Record{Topic: topic, Partition: int32(i % 2), Value: []byte("x"), Timestamp: ts}
 		if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
 		want[ts.Truncate(time.Minute).Add(time.Minute).Unix()]++
 	}
 	path := filepath.Join(t.TempDir(), "windows")
-	starts, err := kafkaio.StreamStarts(context.Background(), adm, "wm", bus.EventsTopic)
+	starts, err := kafkaio.StreamStarts(context.Background(), adm, b.group("wm"), topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +351,8 @@ func TestReadStreamWatermark(t *testing.T) {
 
 // TestReadStreamSurvivesBrokerRestart stops the broker under a running job and starts it again
 // on the same port and data: the job keeps running (Kafka errors are retried inside the DoFn)
-// and reads what is produced after the restart.
+// and reads what is produced after the restart. It needs a broker of its own to restart, so it
+// runs on the embedded one whatever $CITYPULSE_TEST_KAFKA says.
 func TestReadStreamSurvivesBrokerRestart(t *testing.T) {
 	cfg := bus.DefaultConfig()
 	cfg.Brokers, cfg.DataDir, cfg.Partitions = []string{"127.0.0.1:0"}, t.TempDir(), 2
@@ -369,9 +372,9 @@ func TestReadStreamSurvivesBrokerRestart(t *testing.T) {
 	}
 	cl := newClient()
 	path := filepath.Join(t.TempDir(), "log")
-	produce(t, cl, 0, 20)
-	produce(t, cl, 1, 20)
-	job := startStream(t, cfg, kadm.NewClient(cl), "restart", path)
+	produce(t, cl, bus.EventsTopic, 0, 20)
+	produce(t, cl, bus.EventsTopic, 1, 20)
+	job := startStream(t, cfg, kadm.NewClient(cl), bus.EventsTopic, "restart", path)
 	waitFor(t, path, map[int64]int64{0: 20, 1: 20})
 	cl.Close()
 
@@ -387,8 +390,8 @@ func TestReadStreamSurvivesBrokerRestart(t *testing.T) {
 	}
 	cl = newClient()
 	defer cl.Close()
-	produce(t, cl, 0, 10)
-	produce(t, cl, 1, 10)
+	produce(t, cl, bus.EventsTopic, 0, 10)
+	produce(t, cl, bus.EventsTopic, 1, 10)
 	waitFor(t, path, map[int64]int64{0: 30, 1: 30})
 	job.stop(t)
 }

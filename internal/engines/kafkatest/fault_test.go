@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/internal/loadsend"
 	"github.com/citypulse/citypulse/internal/testenv"
 	"github.com/citypulse/citypulse/internal/testenv/stacktest"
 )
@@ -69,9 +70,9 @@ func TestBrokerKilledUnderLoad(t *testing.T) {
 	eventTime := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
 	loadStart := time.Now()
 	for i := range senders {
-		snd := &sender{url: s.URL, writeKey: stacktest.WriteKey, id: i, perBatch: perBatch, maxBatches: maxBatches,
-			pause: pause, client: client, eventTime: eventTime}
-		g.Go(func() error { return snd.run(gctx, stop, l) })
+		snd := &loadsend.Sender{URL: s.URL, WriteKey: stacktest.WriteKey, Client: client, ID: i, IDPrefix: "kafka-fault",
+			Users: 11, PerBatch: perBatch, Batches: maxBatches, Pause: pause, EventTime: eventTime}
+		g.Go(func() error { return snd.Run(gctx, stop, l) })
 	}
 	waitFor(t, gctx, "warm-up batches", func() bool { return l.ackedBatches() >= warmBatches })
 
