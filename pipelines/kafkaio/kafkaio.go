@@ -53,7 +53,7 @@ type Record struct {
 // offset was deleted by retention) to the partition's high-water mark, cut into ranges of at most
 // maxPerRange offsets (no limit when ≤ 0). Partitions are returned in order.
 func PlanRanges(ctx context.Context, adm *kadm.Client, group, topic string, maxPerRange int64) ([]OffsetRange, error) {
-	committed, err := adm.FetchOffsets(ctx, group)
+	committed, err := fetchOffsets(ctx, adm, group)
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
 		return nil, fmt.Errorf("fetch committed offsets of group %s: %w", group, err)
 	}
@@ -97,6 +97,27 @@ func PlanRanges(ctx context.Context, adm *kadm.Client, group, topic string, maxP
 	})
 	return out, nil
 }
+
+// fetchOffsets is adm.FetchOffsets, retried while the broker answers with a retriable error
+// (a freshly started Kafka answers COORDINATOR_NOT_AVAILABLE until its offsets topic exists),
+// for up to coordinatorWait.
+func fetchOffsets(ctx context.Context, adm *kadm.Client, group string) (kadm.OffsetResponses, error) {
+	deadline := time.Now().Add(coordinatorWait)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		committed, err := adm.FetchOffsets(ctx, group)
+		if err == nil || !kerr.IsRetriable(err) || time.Now().Add(wait).After(deadline) {
+			return committed, err
+		}
+		select {
+		case <-ctx.Done():
+			return committed, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// coordinatorWait bounds how long PlanRanges waits for a group coordinator.
+const coordinatorWait = 30 * time.Second
 
 // Commit commits, per partition, the largest End of ranges for the group.
 func Commit(ctx context.Context, adm *kadm.Client, group string, ranges []OffsetRange) error {
