@@ -73,7 +73,15 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))
 EOF
 }
 
-cluster_id() { python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))'; }
+# A Kafka cluster id: 16 random bytes, URL-safe base64. Like Kafka's own Uuid.randomUuid, never one
+# starting with "-" (1 in 64 would, and the storage tool would read it as an option).
+cluster_id() { python3 -c '
+import base64, uuid
+while True:
+    s = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not s.startswith("-"):
+        print(s)
+        break'; }
 
 pid_of() { cat "$dir/node$1/kafka.pid" 2>/dev/null || true; }
 running() { local p; p=$(pid_of "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
