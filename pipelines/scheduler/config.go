@@ -37,6 +37,10 @@ type Config struct {
 	// MaxLogLines bounds the log lines kept per attempt (the last ones; earlier ones are
 	// counted); each line is cut at 1 KiB.
 	MaxLogLines int `flag:"scheduler-max-log-lines" help:"log lines kept per run attempt in the metadata store (the last ones)"`
+	// KeepHistory is how long run history is kept whole: older attempt logs are emptied and
+	// older runs that a rerun replaced are deleted (the newest run of each job and logical time
+	// stays). 0 keeps everything.
+	KeepHistory time.Duration `flag:"scheduler-keep-history" help:"age after which attempt logs are emptied and rerun-replaced runs deleted (0: keep all)"`
 	// MaxBackfill bounds the runs one backfill or trigger may enqueue.
 	MaxBackfill int `flag:"scheduler-max-backfill" help:"most runs one backfill may enqueue"`
 	// JobsFile is a YAML file of job declarations that override or add to the built-in ones
@@ -45,7 +49,7 @@ type Config struct {
 }
 
 // DefaultConfig: Asia/Shanghai, poll every 5 s, 30 s leases, three days of catch-up, two runs
-// at once, 30-minute attempts with 2 retries from 1 minute.
+// at once, 30-minute attempts with 2 retries from 1 minute, 90 days of whole history.
 func DefaultConfig() Config {
 	return Config{
 		Timezone:       "Asia/Shanghai",
@@ -58,6 +62,7 @@ func DefaultConfig() Config {
 		DefaultRetries: 2,
 		DefaultBackoff: time.Minute,
 		MaxLogLines:    200,
+		KeepHistory:    90 * 24 * time.Hour,
 		MaxBackfill:    1000,
 	}
 }
@@ -92,6 +97,9 @@ func (c Config) Validate() error {
 	}
 	if c.DefaultRetries < 0 {
 		errs = append(errs, fmt.Errorf("scheduler-default-retries %d: want ≥ 0", c.DefaultRetries))
+	}
+	if c.KeepHistory < 0 {
+		errs = append(errs, fmt.Errorf("scheduler-keep-history %s: want 0 (keep all) or a positive duration", c.KeepHistory))
 	}
 	if c.MaxLogLines < 1 {
 		errs = append(errs, fmt.Errorf("scheduler-max-log-lines %d: want ≥ 1", c.MaxLogLines))

@@ -4,7 +4,9 @@
 // time (the day or hour it is for), after the job's dependencies (a DAG, checked for cycles when
 // declared) succeeded for the same logical time, with a timeout and retries with exponential
 // backoff. Every run and attempt, with its state, timings, rows, error and a bounded log, is
-// recorded in the metadata store (internal/metastore, SQLite or PostgreSQL). Firings missed while
+// recorded in the metadata store (internal/metastore, SQLite or PostgreSQL); after
+// scheduler-keep-history (90 days) attempt logs are emptied and runs a rerun replaced deleted,
+// the newest run of each job and logical time staying for dependencies. Firings missed while
 // the platform was down run on start (bounded look-back); a backfill enqueues one run per logical
 // time of a range, in dependency order.
 //

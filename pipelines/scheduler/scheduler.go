@@ -112,9 +112,16 @@ func (s *Scheduler) Instance() string { return s.owner }
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.log.Info("scheduler started", "jobs", len(s.dag.order), "catch_up", s.cfg.CatchUp, "lease_ttl", s.cfg.LeaseTTL)
 	defer s.attempts.Wait()
+	var pruned time.Time
 	for {
 		if err := s.step(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("scheduler pass failed; will retry", "err", err)
+		}
+		if now := s.clock.Now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			if _, _, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("pruning run history failed; will retry", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
