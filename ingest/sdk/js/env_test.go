@@ -214,6 +214,8 @@ type pageOpts struct {
 	Key      string
 	ESM      bool
 	Options  map[string]any
+	// PreInit runs before init (IIFE build only): calls made before the SDK is started.
+	PreInit template.JS
 }
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
@@ -224,7 +226,8 @@ window.citypulse = citypulse;
 citypulse.init({{.Key}}, {{.Endpoint}}, {{.Options}});
 </script>
 {{else}}<script src="/citypulse.min.js"></script>
-<script>citypulse.init({{.Key}}, {{.Endpoint}}, {{.Options}});</script>
+<script>{{.PreInit}}
+citypulse.init({{.Key}}, {{.Endpoint}}, {{.Options}});</script>
 {{end}}</head>
 <body>
 <h1>CityPulse SDK test page</h1>

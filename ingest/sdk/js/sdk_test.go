@@ -2,6 +2,7 @@ package js_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -35,6 +36,7 @@ func TestBrowserSDK(t *testing.T) {
 		{"ESM build", esmBuild},
 		{"click capture", clickCapture},
 		{"identify stitching", identifyStitching},
+		{"calls before init", callsBeforeInit},
 		{"offline then online", offlineThenOnline},
 		{"reload with a queued batch", reloadQueued},
 		{"sendBeacon on page hide", beaconOnHide},
@@ -178,6 +180,55 @@ func clickCapture(t *testing.T, s *stack, tab context.Context) func(*testing.T) 
 	return func(t *testing.T) {
 		if n := s.rows(t, anon, "event = 'service_apply' AND service_id = 12 AND region_code = '510105001001'"); n != 1 {
 			t.Errorf("%d service_apply rows for service 12 in 510105001001, want 1", n)
+		}
+	}
+}
+
+// callsBeforeInit: a page calls the SDK before init (its script loaded late): the calls are
+// sent by init after its page view, with the times they were made, up to 100 of them.
+func callsBeforeInit(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
+	const user = "user-early"
+	site := newSite(t, pageOpts{Endpoint: s.URL, Options: map[string]any{"flushInterval": 100},
+		PreInit: `citypulse.track('early_click', {n: 1}); citypulse.identify('` + user + `');
+for (let i = 0; i < 150; i++) citypulse.track('flood', {i: i});`})
+	open(t, tab, site.url("/late"))
+	anon := eval[string](t, tab, `citypulse.anonymousId()`)
+	got := waitDelivered(t, s.gate, anon, "page", "early_click", "alias", "identify", "flood")
+	var floods int
+	var order []string
+	waitUntil(t, "98 flood events", func() (bool, string) {
+		floods, order = 0, nil
+		for _, e := range s.gate.delivered(anon) {
+			if n := evName(e); n == "flood" {
+				floods++
+			} else {
+				order = append(order, n)
+			}
+		}
+		return floods >= 98, fmt.Sprintf("%d flood events", floods)
+	})
+	run(t, tab, `citypulse.flush()`)
+	floods = 0
+	for _, e := range s.gate.delivered(anon) {
+		if evName(e) == "flood" {
+			floods++
+		}
+	}
+	if !slices.Equal(order, []string{"page", "early_click", "alias", "identify"}) {
+		t.Errorf("events %v, want the page view, then the early calls in order", order)
+	}
+	if floods != 98 { // 100 calls kept: early_click, identify and 98 floods
+		t.Errorf("%d flood events, want 98", floods)
+	}
+	if e := got["early_click"]; field(e, "timestamp") > field(got["page"], "timestamp") || field(e, "properties", "n") != "1" {
+		t.Errorf("early_click %v: want its own earlier time (page view at %s)", e, field(got["page"], "timestamp"))
+	}
+	if e := got["identify"]; field(e, "userId") != user {
+		t.Errorf("identify %v, want userId %s", e, user)
+	}
+	return func(t *testing.T) {
+		if n := s.rows(t, anon, "event = 'early_click'"); n != 1 {
+			t.Errorf("early_click rows: %d, want 1", n)
 		}
 	}
 }

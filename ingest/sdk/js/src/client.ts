@@ -66,6 +66,8 @@ const DEFAULTS = {
 
 /** The collector refuses events bigger than this (ingest/event.MaxEventBytes). */
 const MAX_EVENT_BYTES = 32 << 10;
+/** Calls made before init that init replays; more are dropped with a warning. */
+const MAX_EARLY = 100;
 /** Browsers give all keepalive requests of a page 64 KiB together. */
 const BEACON_BYTES = 60000;
 
@@ -88,6 +90,9 @@ export class Client {
   private referrer = '';
   private lastUrl = '';
   private counts = { sent: 0, rejected: 0 };
+  /** Calls made before init, replayed by init in order, each at the time it was made. */
+  private early: Array<{ t: number; call: () => void }> = [];
+  private at: number | null = null;
 
   /** init starts the SDK: events go to endpoint + '/v1/batch' with writeKey. Later calls are ignored. */
   init(writeKey: string, endpoint: string, options: Options = {}): void {
@@ -139,17 +144,37 @@ export class Client {
       addEventListener('hashchange', route);
     }
     if (o.clicks) document.addEventListener('click', (e) => this.click(e), true);
+    const early = this.early;
+    this.early = [];
+    for (const e of early) {
+      this.at = e.t;
+      try {
+        e.call();
+      } finally {
+        this.at = null;
+      }
+    }
     this.schedule();
+  }
+
+  /** defer keeps a call made before init for init to replay; it reports whether it did. */
+  private defer(call: () => void): boolean {
+    if (this.s) return false;
+    if (this.early.length < MAX_EARLY) this.early.push({ t: now(), call });
+    else warn('more than ' + MAX_EARLY + ' calls before init; dropped');
+    return true;
   }
 
   /** track records that the user did something. */
   track(event: string, properties?: Props): void {
     if (!event) return warn('track needs an event name');
+    if (this.defer(() => this.track(event, properties))) return;
     this.capture({ type: 'track', event, properties: { ...properties } });
   }
 
   /** page records a page view; properties default to the page's path, url, search, title and referrer. */
   page(name?: string, properties?: Props): void {
+    if (this.defer(() => this.page(name, properties))) return;
     const ev: Partial<Ev> = { type: 'page', properties: { ...pageInfo(this.referrer), ...properties } };
     if (name) ev.name = name;
     this.capture(ev);
@@ -162,6 +187,7 @@ export class Client {
    * the SDK resets first (a fresh anonymous id and session).
    */
   identify(userId?: string | number | null, traits?: Props): void {
+    if (this.defer(() => this.identify(userId, traits))) return;
     if (!this.on()) return;
     const s = this.s!;
     const prev = this.userId();
@@ -180,6 +206,7 @@ export class Client {
 
   /** alias records that userId is the same person as previousId (default: the current user or anonymous id) and switches to userId. */
   alias(userId: string | number, previousId?: string | number): void {
+    if (this.defer(() => this.alias(userId, previousId))) return;
     if (!this.on() || userId == null || userId === '') return;
     const prev = previousId != null ? String(previousId) : this.userId() || this.anonymousId();
     this.s!.set('userId', String(userId), true);
@@ -249,7 +276,7 @@ export class Client {
 
   private capture(fields: Partial<Ev>): void {
     if (!this.on()) return;
-    const t = now();
+    const t = this.at ?? now();
     const context: Props = { ...this.dev, page: pageInfo(this.referrer) };
     const app = this.o.app;
     if (app) context.app = app;
