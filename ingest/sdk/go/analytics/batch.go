@@ -84,6 +84,7 @@ func (c *Client) batch() {
 				flush()
 				return
 			}
+			c.queued.Add(-int64(len(it.data)))
 			if len(cur) > 0 && size+1+len(it.data) > c.cfg.maxBatchBytes {
 				flush()
 			}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,6 +46,8 @@ type Client struct {
 	mu     sync.RWMutex // Enqueue holds it shared while it sends to queue; Close exclusively
 	closed bool
 	queue  chan item
+	// queued is the JSON bytes of the messages in queue (WithQueueBytes bounds it).
+	queued atomic.Int64
 
 	batches chan []item
 	closing chan struct{}   // closed when Close starts: retry until stopCtx ends
@@ -155,8 +158,9 @@ func (c *Client) Enqueue(m Message) error {
 	return nil
 }
 
-// put queues it, waiting at most BlockTimeout for room. The drop handler is called after it
-// returned, outside the lock, so that the handler may call the client.
+// put queues it, waiting at most BlockTimeout for room (a free slot and, with it, bytes under
+// WithQueueBytes). The drop handler is called after it returned, outside the lock, so that the
+// handler may call the client.
 func (c *Client) put(it item) error {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -164,24 +168,50 @@ func (c *Client) put(it item) error {
 		return ErrClosed
 	}
 	c.stats.pending.Add(1)
-	select {
-	case c.queue <- it:
-		c.stats.enqueued.Add(1)
-		return nil
-	default:
-	}
+	n := int64(len(it.data))
+	var timeout <-chan time.Time
 	if c.cfg.blockTimeout > 0 {
 		t := time.NewTimer(c.cfg.blockTimeout)
 		defer t.Stop()
-		select {
-		case c.queue <- it:
-			c.stats.enqueued.Add(1)
-			return nil
-		case <-t.C:
+		timeout = t.C
+	}
+	var poll *time.Ticker
+	for {
+		if c.queued.Add(n) <= int64(c.cfg.queueBytes) { // the bytes are reserved: now a slot
+			select {
+			case c.queue <- it:
+				c.stats.enqueued.Add(1)
+				return nil
+			default:
+			}
+			if timeout != nil {
+				select {
+				case c.queue <- it:
+					c.stats.enqueued.Add(1)
+					return nil
+				case <-timeout:
+				}
+			}
+			c.queued.Add(-n)
+			break
 		}
+		c.queued.Add(-n)
+		if timeout == nil {
+			break
+		}
+		if poll == nil { // over the bytes: look again as the batcher takes messages out
+			poll = time.NewTicker(time.Millisecond)
+			defer poll.Stop()
+		}
+		select {
+		case <-poll.C:
+			continue
+		case <-timeout:
+		}
+		break
 	}
 	c.stats.pending.Add(-1)
-	return fmt.Errorf("%w: %d messages queued", ErrQueueFull, c.cfg.queueSize)
+	return fmt.Errorf("%w: %d messages, %d bytes queued (at most %d, %d bytes)", ErrQueueFull, len(c.queue), c.queued.Load(), c.cfg.queueSize, c.cfg.queueBytes)
 }
 
 // refuse counts a message Enqueue does not take and returns err.

@@ -43,7 +43,8 @@
 //
 // # Delivery
 //
-// Messages wait in a bounded queue (WithQueueSize, default 10,000). One goroutine cuts them
+// Messages wait in a bounded queue (WithQueueSize, default 10,000 messages, and WithQueueBytes,
+// default 16 MiB of JSON, whichever is reached first). One goroutine cuts them
 // into batches of at most WithBatchSize (100) messages and WithMaxBatchBytes (512 KiB), or
 // whatever has waited WithFlushInterval (1s); WithConcurrency (2) goroutines post them, gzipped,
 // to /v1/batch with the write key as HTTP Basic username and sentAt = the time of sending, from

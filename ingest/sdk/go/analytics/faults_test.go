@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -230,6 +231,60 @@ func TestQueueFull(t *testing.T) {
 				t.Fatalf("dwd_events has %d rows, want %d", n, st.Enqueued)
 			}
 		})
+	}
+}
+
+// TestQueueBytesFull: the queue also stops at WithQueueBytes, however many messages it could
+// hold: with the collector held, 10 KB events fill a 32 KiB queue after three, and the rest are
+// refused (at once, or after BlockTimeout) although the queue has room for 1000 messages;
+// everything queued lands once the collector answers.
+func TestQueueBytesFull(t *testing.T) {
+	const total = 30
+	for _, block := range []time.Duration{0, 20 * time.Millisecond} {
+		t.Run(fmt.Sprintf("block %s", block), func(t *testing.T) {
+			s := newStack(t, nil)
+			p := newProxy(t, s.URL)
+			p.hold = make(chan struct{})
+			c, err := analytics.New(writeKey, p.srv.URL, analytics.WithQueueSize(1000), analytics.WithQueueBytes(analytics.MaxEventBytes),
+				analytics.WithBatchSize(1), analytics.WithConcurrency(1), analytics.WithBlockTimeout(block), analytics.WithLogger(quietLog))
+			if err != nil {
+				t.Fatal(err)
+			}
+			big := tracks(total, "b")
+			for i := range big {
+				big[i].Properties = analytics.Properties{"pad": strings.Repeat("x", 10_000)}
+			}
+			full := 0
+			for _, m := range big {
+				switch err := c.Track(m); {
+				case errors.Is(err, analytics.ErrQueueFull):
+					full++
+					if !strings.Contains(err.Error(), "bytes queued") {
+						t.Fatalf("refusal %q does not say the bytes", err)
+					}
+				case err != nil:
+					t.Fatal(err)
+				}
+			}
+			st := c.Stats()
+			// At most one in the held request, one waiting for a sender, three in 32 KiB.
+			if int64(full) != st.Dropped[analytics.DropQueueFull] || full < total-5 || st.Enqueued != int64(total-full) {
+				t.Fatalf("%d refused with ErrQueueFull, stats %+v: want at least %d dropped as queue_full", full, st, total-5)
+			}
+			close(p.hold)
+			closeClient(t, c)
+			st = c.Stats()
+			if st.Sent != st.Enqueued || st.Accepted != st.Enqueued {
+				t.Fatalf("after Close %+v: want every enqueued message sent", st)
+			}
+			s.RunOnce()
+			if n := s.Count("SELECT count() FROM dwd_events FINAL"); n != uint64(st.Enqueued) {
+				t.Fatalf("dwd_events has %d rows, want %d", n, st.Enqueued)
+			}
+		})
+	}
+	if _, err := analytics.New(writeKey, "http://127.0.0.1:1", analytics.WithQueueBytes(1000)); err == nil || !strings.Contains(err.Error(), "WithQueueBytes(1000)") {
+		t.Fatalf("WithQueueBytes(1000): %v, want refused", err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 // Defaults of the options.
 const (
 	DefaultQueueSize     = 10000
+	DefaultQueueBytes    = 16 << 20
 	DefaultBatchSize     = 100
 	DefaultFlushInterval = time.Second
 	DefaultMaxAttempts   = 10
@@ -28,6 +29,7 @@ type Option func(*config)
 
 type config struct {
 	queueSize     int
+	queueBytes    int
 	batchSize     int
 	maxBatchBytes int
 	flushInterval time.Duration
@@ -48,6 +50,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		queueSize:     DefaultQueueSize,
+		queueBytes:    DefaultQueueBytes,
 		batchSize:     DefaultBatchSize,
 		maxBatchBytes: DefaultMaxBatchBytes,
 		flushInterval: DefaultFlushInterval,
@@ -65,6 +68,11 @@ func defaultConfig() config {
 // WithQueueSize bounds the messages held in memory waiting for a batch (default 10,000). When
 // the queue is full, Enqueue waits up to the BlockTimeout, then drops the message.
 func WithQueueSize(n int) Option { return func(c *config) { c.queueSize = n } }
+
+// WithQueueBytes bounds the JSON bytes of the messages held in memory waiting for a batch
+// (default 16 MiB), whatever their count: a full queue of large events cannot take more. When
+// it is reached, Enqueue waits up to the BlockTimeout, then drops the message (DropQueueFull).
+func WithQueueBytes(n int) Option { return func(c *config) { c.queueBytes = n } }
 
 // WithBlockTimeout is how long Enqueue may wait for room in a full queue (default 0: never
 // wait; drop the message, count it under DropQueueFull and return ErrQueueFull).
@@ -132,6 +140,9 @@ func (c *config) validate(envelope int) error {
 	var errs []error
 	if c.queueSize < 1 {
 		errs = append(errs, fmt.Errorf("WithQueueSize(%d): want at least 1", c.queueSize))
+	}
+	if c.queueBytes < MaxEventBytes {
+		errs = append(errs, fmt.Errorf("WithQueueBytes(%d): want at least MaxEventBytes (%d), room for one event", c.queueBytes, MaxEventBytes))
 	}
 	if c.batchSize < 1 {
 		errs = append(errs, fmt.Errorf("WithBatchSize(%d): want at least 1", c.batchSize))
