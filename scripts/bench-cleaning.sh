@@ -15,7 +15,8 @@
 #   scripts/bench-cleaning.sh --write                  # also replace the cleaning section of BENCHMARKS.md
 #   KEEP_CITY=/var/tmp/city scripts/bench-cleaning.sh  # keep the generated city (several GB) for the next run
 #
-# Generating the city is not measured; at 5M records it takes minutes and ~4 GB of disk.
+# Generating the city is not measured; at 5M records it takes minutes and ~4 GB of disk, and the
+# run itself needs ~10 GB more (the cut files, the broker's log, ClickHouse, the baseline's CSV).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records=1000000,5000000
@@ -56,8 +57,8 @@ cat "$tmp/table.md"
 largest=${records##*,}
 # Where the time goes: the cumulative share of the main parts of each phase (a part's share
 # includes what it calls), then the flat top.
-parts_push='feeds\.\(\*Gateway\)\.stream$|feeds\.encode$|encoding/json\.Marshal$|formats\.\(\*csvReader\)\.Next$|warehouse\.\(\*BatchWriter\)\.(Write|Flush)$|kgo\.\(\*Client\)\.Produce$|kgo\.\(\*sink\)\.produce$|feeds\.PushFile$|runtime\.gcBgMarkWorker$|runtime\.mallocgc$'
-parts_clean='prism/internal\.\(\*stage\)\.Execute$|runtime\.selectgo$|cleaning\.\(\*Cleaner\)\.Clean$|encoding/json\.\(\*Decoder\)\.Decode$|standard\.\(\*Dataset\)\.ValidateRecordAt$|cleaning\.\(\*sealer\)\.seal$|cleaning\.\(\*writeCleanFn\)\.ProcessElement$|chsink\.\(\*Sink\)\.(Write|Flush)$|kafkaio\.\(\*ReadFn\)\.ProcessElement$|kgo\.\(\*source\)\.loopFetch$|runtime\.gcBgMarkWorker$|runtime\.mallocgc$'
+parts_push='feeds\.\(\*Gateway\)\.stream$|feeds\.encode$|feeds\.appendObject$|feeds\.appendRecord$|encoding/json\.Marshal$|formats\.\(\*csvReader\)\.Next$|warehouse\.\(\*BatchWriter\)\.(Write|Flush)$|kgo\.\(\*Client\)\.Produce$|kgo\.\(\*sink\)\.produce$|feeds\.PushFile$|runtime\.gcBgMarkWorker$|runtime\.mallocgc$'
+parts_clean='prism/internal\.\(\*stage\)\.Execute$|runtime\.selectgo$|cleaning\.\(\*chunk\)\.clean$|cleaning\.\(\*Cleaner\)\.Clean$|cleaning\.decodeRecord$|encoding/json\.\(\*Decoder\)\.Decode$|cleaning\.\(\*Cleaner\)\.valid$|cleaning\.\(\*valuer\)\.values$|warehouse\.\(\*BatchWriter\)\.Flush$|standard\.\(\*Dataset\)\.ValidateRecordAt$|cleaning\.\(\*sealer\)\.seal$|cleaning\.\(\*writeCleanFn\)\.ProcessElement$|chsink\.\(\*Sink\)\.(Write|Flush)$|kafkaio\.\(\*ReadFn\)\.ProcessElement$|kgo\.\(\*source\)\.loopFetch$|runtime\.gcBgMarkWorker$|runtime\.mallocgc$'
 for phase in push clean; do
 	parts=parts_$phase
 	echo

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -107,37 +106,48 @@ func (g *Gateway) stream(ctx context.Context, st *batchState, dc DatasetConfig, 
 	}
 	received := time.Now().UTC()
 	day := time.Date(received.Year(), received.Month(), received.Day(), 0, 0, 0, 0, time.UTC)
+	// The body is read and encoded on another goroutine (readAhead), overlapping the produce and
+	// the ods_feed_records write of the rows before; rows are shipped here in body order.
+	stop := make(chan struct{})
+	ahead := make(chan []shipRow, 4)
+	var rwg sync.WaitGroup
+	rwg.Add(1)
+	go func() {
+		defer rwg.Done()
+		readAhead(rd, m, dc, received, stop, ahead)
+	}()
+	defer func() { // before rd.Close
+		close(stop)
+		for range ahead {
+		}
+		rwg.Wait()
+	}()
 	var loopErr error
 rows:
-	for loopErr == nil {
-		rec, err := rd.Next()
-		var re *formats.RowError
-		switch {
-		case err == io.EOF:
-			break rows
-		case errors.As(err, &re):
-			st.reject(re.Row, re.Reason)
-			continue
-		case err != nil:
-			loopErr = fmt.Errorf("%w: read %s body: %w", errBodyRead, m.Format, err)
-			continue
+	for batch := range ahead {
+		for _, r := range batch {
+			switch {
+			case loopErr != nil:
+				break rows
+			case r.err != nil:
+				loopErr = r.err
+				continue
+			case r.reject != "":
+				st.reject(r.row, r.reject)
+				continue
+			}
+			if err := failed(); err != nil {
+				loopErr = fmt.Errorf("produce to %s: %w", topic, err)
+				continue
+			}
+			wg.Add(1)
+			g.deps.Producer.Produce(ctx, &kgo.Record{Topic: topic, Key: r.key, Value: r.value}, done)
+			if err := g.ods.Write(ctx, day, received.Truncate(time.Second), m.BatchID, m.Source, m.Dataset, uint64(r.row), string(r.raw)); err != nil {
+				loopErr = fmt.Errorf("write ods_feed_records: %w", err)
+				continue
+			}
+			st.accept()
 		}
-		value, key, raw, reason := encode(m, dc, rec, received)
-		if reason != "" {
-			st.reject(rec.Row, reason)
-			continue
-		}
-		if err := failed(); err != nil {
-			loopErr = fmt.Errorf("produce to %s: %w", topic, err)
-			continue
-		}
-		wg.Add(1)
-		g.deps.Producer.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: value}, done)
-		if err := g.ods.Write(ctx, day, received.Truncate(time.Second), m.BatchID, m.Source, m.Dataset, uint64(rec.Row), string(raw)); err != nil {
-			loopErr = fmt.Errorf("write ods_feed_records: %w", err)
-			continue
-		}
-		st.accept()
 	}
 	wg.Wait() // every callback runs: on success, failure or the context's end
 	if err := failed(); err != nil {
@@ -150,6 +160,58 @@ rows:
 		return fmt.Errorf("write ods_feed_records: %w", err)
 	}
 	return nil
+}
+
+// shipRow is one row of a body, read and encoded ahead of shipping: a row to ship (value, key,
+// raw), a rejected row (reject), or the end of a body that stopped being readable (err).
+type shipRow struct {
+	row             int64
+	value, key, raw []byte
+	reject          string
+	err             error
+}
+
+// readAheadRows is how many rows readAhead hands over at a time.
+const readAheadRows = 256
+
+// readAhead reads and encodes the body's rows in order and sends them in batches to out, which it
+// closes when the body ends, after a row with err, or once stop is closed.
+func readAhead(rd formats.Reader, m Manifest, dc DatasetConfig, received time.Time, stop <-chan struct{}, out chan<- []shipRow) {
+	defer close(out)
+	var orders encodeOrders
+	batch := make([]shipRow, 0, readAheadRows)
+	send := func() bool {
+		select {
+		case out <- batch:
+			batch = make([]shipRow, 0, readAheadRows)
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	for {
+		rec, err := rd.Next()
+		var re *formats.RowError
+		switch {
+		case err == io.EOF:
+			if len(batch) > 0 {
+				send()
+			}
+			return
+		case errors.As(err, &re):
+			batch = append(batch, shipRow{row: re.Row, reject: re.Reason})
+		case err != nil:
+			batch = append(batch, shipRow{err: fmt.Errorf("%w: read %s body: %w", errBodyRead, m.Format, err)})
+			send()
+			return
+		default:
+			value, key, raw, reason := encode(m, dc, rec, received, &orders)
+			batch = append(batch, shipRow{row: rec.Row, value: value, key: key, raw: raw, reject: reason})
+		}
+		if len(batch) == readAheadRows && !send() {
+			return
+		}
+	}
 }
 
 // errBodyRead marks a body that stopped being readable part way (a row longer than the limit, a
@@ -178,10 +240,13 @@ func (g *Gateway) openReader(b *body) (formats.Reader, error) {
 	return nil, fmt.Errorf("format %q: not readable", b.format)
 }
 
+// encodeOrders are the key orders one body's rows are encoded with (see keyOrder).
+type encodeOrders struct{ raw, fields, unmapped keyOrder }
+
 // encode maps rec through the dataset's mapping and returns the Kafka value and key and the raw
 // JSON for ods_feed_records, or the reason the row cannot be shipped.
-func encode(m Manifest, dc DatasetConfig, rec formats.Record, received time.Time) (value, key, raw []byte, reason string) {
-	raw, err := json.Marshal(rec.Fields)
+func encode(m Manifest, dc DatasetConfig, rec formats.Record, received time.Time, o *encodeOrders) (value, key, raw []byte, reason string) {
+	raw, err := appendObject(make([]byte, 0, 512), rec.Fields, &o.raw)
 	if err != nil {
 		return nil, nil, nil, "a value cannot be written as JSON: " + err.Error()
 	}
@@ -202,7 +267,7 @@ func encode(m Manifest, dc DatasetConfig, rec formats.Record, received time.Time
 			}
 		}
 	}
-	value, err = json.Marshal(fr)
+	value, err = appendRecord(make([]byte, 0, len(raw)+256), &fr, &o.fields, &o.unmapped)
 	if err != nil {
 		return nil, nil, nil, "a value cannot be written as JSON: " + err.Error()
 	}

@@ -1,8 +1,6 @@
 package cleaning
 
 import (
-	"bytes"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -96,6 +94,16 @@ type Cleaner struct {
 	ds   *standard.Dataset
 	key  []byte
 	seal *sealer
+	macs *macPool
+	// protect and levels are the output names of protected and region fields, by field.
+	protect map[string]protected
+	levels  map[string][4]string
+}
+
+// protected is how one personal field is stored.
+type protected struct {
+	domain, hash, masked, enc string
+	mask                      func(string) string
 }
 
 // Keys are the secrets of cleaning.
@@ -126,17 +134,40 @@ func NewCleaner(std *standard.Standard, spec Spec, keys Keys) (*Cleaner, error) 
 			return nil, fmt.Errorf("cleaning %s: protected field %s is not in the standard", spec.Dataset, f)
 		}
 	}
-	return &Cleaner{spec: spec, std: std, ds: ds, key: append([]byte(nil), keys.Hash...), seal: seal}, nil
+	c := &Cleaner{spec: spec, std: std, ds: ds, key: append([]byte(nil), keys.Hash...), seal: seal,
+		protect: map[string]protected{}, levels: map[string][4]string{}}
+	c.macs = newMACPool(c.key)
+	for _, f := range ds.Fields {
+		if mask, ok := spec.Protect[f.Name]; ok {
+			// The hash's domain is the value's format, not the field: a resident ID hashes the
+			// same as dwd_person.id_card_hash and dwd_house.owner_id_card_hash, so tables join
+			// on it without the ID in clear.
+			domain := f.Format
+			if domain == "" {
+				domain = f.Name
+			}
+			c.protect[f.Name] = protected{domain: domain, hash: f.Name + "_hash", masked: f.Name + "_masked",
+				enc: f.Name + "_enc", mask: mask}
+		}
+		if f.Format == standard.FormatRegionCode {
+			c.levels[f.Name] = [4]string{f.Name + ".city", f.Name + ".district", f.Name + ".street", f.Name + ".community"}
+		}
+	}
+	return c, nil
 }
 
 // Hash is the keyed hash (HMAC-SHA256, hex) of the parts, each followed by a zero byte.
 func (c *Cleaner) Hash(parts ...string) string {
-	m := hmac.New(sha256.New, c.key)
+	m := c.macs.get()
+	defer c.macs.put(m)
 	for _, p := range parts {
-		m.Write([]byte(p))
-		m.Write([]byte{0})
+		m.WriteString(p)
+		m.Write(zero[:])
 	}
-	return hex.EncodeToString(m.Sum(nil))
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], m.Sum(sum[:0]))
+	return string(out[:])
 }
 
 // Clean turns one Kafka record into either a valid row or its quarantine rows (at least one). It
@@ -144,13 +175,8 @@ func (c *Cleaner) Hash(parts ...string) string {
 // record's timestamp when the feed record has none).
 func (c *Cleaner) Clean(rec kafkaio.Record) (*Cleaned, []Quarantined) {
 	recAt := time.UnixMilli(rec.TimestampMs)
-	var fr feedrecord.Record
-	dec := json.NewDecoder(bytes.NewReader(rec.Value))
-	dec.UseNumber() // an 18-digit ID number sent as a JSON number keeps its digits
-	err := dec.Decode(&fr)
-	if err == nil && dec.More() {
-		err = fmt.Errorf("more than one JSON value")
-	}
+	d, err := decodeRecord(rec.Value)
+	fr := d.fr
 	if err == nil && fr.Dataset != c.spec.Dataset {
 		err = fmt.Errorf("dataset %q, want %q", fr.Dataset, c.spec.Dataset)
 	}
@@ -162,16 +188,7 @@ func (c *Cleaner) Clean(rec kafkaio.Record) (*Cleaned, []Quarantined) {
 	if at.IsZero() || at.Unix() < 0 || at.After(maxTime) { // ClickHouse DateTime ends in 2106
 		at = recAt
 	}
-	fields := make(map[string]string, len(fr.Fields))
-	var errs []standard.FieldError
-	for k, v := range fr.Fields {
-		s, ok := text(v)
-		if !ok {
-			errs = append(errs, standard.FieldError{Field: k, Code: standard.CodeType, Reason: "a nested value, want text or a number"})
-			continue
-		}
-		fields[k] = s
-	}
+	fields, errs := d.fields, d.errs
 	norm, ferrs := c.ds.ValidateRecordAt(fields, at)
 	errs = append(errs, ferrs...)
 	route, ok := c.spec.Route(fr.SourceKind)
@@ -193,14 +210,16 @@ func (c *Cleaner) Clean(rec kafkaio.Record) (*Cleaned, []Quarantined) {
 		}
 		return nil, q
 	}
-	return c.valid(fr, fields, norm, at, route), nil
+	return c.valid(fr, d.unmapped, fields, norm, at, route), nil
 }
 
 // valid builds the Cleaned row of a record the standard accepted.
-func (c *Cleaner) valid(fr feedrecord.Record, raw map[string]string, norm map[string]any, at time.Time, route string) *Cleaned {
-	out := &Cleaned{Dataset: c.spec.Dataset, ReceivedAtMs: at.UnixMilli(), Route: route}
+func (c *Cleaner) valid(fr feedrecord.Record, unmapped bool, raw map[string]string, norm map[string]any, at time.Time, route string) *Cleaned {
+	n := len(c.ds.Fields) + 12
+	out := &Cleaned{Dataset: c.spec.Dataset, ReceivedAtMs: at.UnixMilli(), Route: route,
+		Names: make([]string, 0, n), Values: make([]string, 0, n)}
 	add := func(n, v string) { out.Names = append(out.Names, n); out.Values = append(out.Values, v) }
-	flags := map[string]bool{}
+	var dirty, mapped bool
 	for _, f := range c.ds.Fields {
 		v, ok := norm[f.Name]
 		if !ok {
@@ -210,53 +229,52 @@ func (c *Cleaner) valid(fr feedrecord.Record, raw map[string]string, norm map[st
 		r, given := raw[f.Name]
 		switch {
 		case !given || r == "":
-			flags[FlagDerived+f.Name] = f.DerivedFrom != ""
-		case f.Type == standard.TypeCode && r != s:
-			flags[FlagCodeMapped] = true
-		case r != s:
-			flags[FlagDirtyFixed] = true
-		}
-		if mask, ok := c.spec.Protect[f.Name]; ok {
-			// The hash's domain is the value's format, not the field: a resident ID hashes the
-			// same as dwd_person.id_card_hash and dwd_house.owner_id_card_hash, so tables join
-			// on it without the ID in clear.
-			domain := f.Format
-			if domain == "" {
-				domain = f.Name
+			if f.DerivedFrom != "" {
+				out.Flags = append(out.Flags, FlagDerived+f.Name)
 			}
-			add(f.Name+"_hash", c.Hash(domain, s))
-			add(f.Name+"_masked", mask(s))
-			add(f.Name+"_enc", c.seal.seal(f.Name, s))
+		case f.Type == standard.TypeCode && r != s:
+			mapped = true
+		case r != s:
+			dirty = true
+		}
+		if p, ok := c.protect[f.Name]; ok {
+			add(p.hash, c.Hash(p.domain, s))
+			add(p.masked, p.mask(s))
+			add(p.enc, c.seal.seal(f.Name, s))
 		} else {
 			add(f.Name, s)
 		}
 		if f.Format == standard.FormatRegionCode {
 			if r, err := c.std.Regions().Lookup(s); err == nil {
-				add(f.Name+".city", r.City)
-				add(f.Name+".district", r.District)
-				add(f.Name+".street", r.Street)
-				add(f.Name+".community", r.Community)
+				l := c.levels[f.Name]
+				add(l[0], r.City)
+				add(l[1], r.District)
+				add(l[2], r.Street)
+				add(l[3], r.Community)
 			}
 		}
 	}
-	id := []string{c.spec.Dataset}
+	id := make([]string, 0, len(c.ds.Identity)+1)
+	id = append(id, c.spec.Dataset)
 	for _, f := range c.ds.Identity {
 		id = append(id, format(norm[f]))
 	}
+	rowNo := strconv.FormatInt(max(fr.Row, 0), 10)
 	add(MetaIdentityKey, c.Hash(id...))
 	add(MetaSource, fr.Source)
 	add(MetaBatchID, fr.BatchID)
-	add(MetaRowNo, strconv.FormatInt(max(fr.Row, 0), 10))
+	add(MetaRowNo, rowNo)
 	if route != RouteDWD {
-		out.RequestID = c.Hash(c.spec.Dataset, fr.Source, fr.BatchID, out.Get(MetaRowNo))
+		out.RequestID = c.Hash(c.spec.Dataset, fr.Source, fr.BatchID, rowNo)
 	}
-	if len(fr.Unmapped) > 0 {
-		flags[FlagUnmapped] = true
+	if dirty {
+		out.Flags = append(out.Flags, FlagDirtyFixed)
 	}
-	for f, on := range flags {
-		if on {
-			out.Flags = append(out.Flags, f)
-		}
+	if mapped {
+		out.Flags = append(out.Flags, FlagCodeMapped)
+	}
+	if unmapped {
+		out.Flags = append(out.Flags, FlagUnmapped)
 	}
 	sort.Strings(out.Flags)
 	return out

@@ -9,7 +9,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"strings"
+	"sync"
 )
 
 // EncryptionKeySize is the size of the personal-field encryption key: AES-256.
@@ -58,6 +61,7 @@ type sealer struct {
 	id   string
 	key  []byte
 	aead cipher.AEAD
+	macs *macPool
 }
 
 func newSealer(key []byte, id string) (*sealer, error) {
@@ -71,7 +75,8 @@ func newSealer(key []byte, id string) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sealer{id: id, key: append([]byte(nil), key...), aead: aead}, nil
+	k := append([]byte(nil), key...)
+	return &sealer{id: id, key: k, aead: aead, macs: newMACPool(k)}, nil
 }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {
@@ -95,14 +100,55 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 // different plaintexts are ever sealed under one nonce (short of a 96-bit HMAC collision). What
 // it reveals is that two values are equal, which the keyed hash beside it reveals anyway.
 func (s *sealer) seal(field, plaintext string) string {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(field))
-	m.Write([]byte{0})
-	m.Write([]byte(plaintext))
-	nonce := m.Sum(nil)[:s.aead.NonceSize()]
-	out := s.aead.Seal(append([]byte(nil), nonce...), nonce, []byte(plaintext), nil)
-	return s.id + ":" + base64.StdEncoding.EncodeToString(out)
+	m := s.macs.get()
+	m.WriteString(field)
+	m.Write(zero[:])
+	m.WriteString(plaintext)
+	var sum [sha256.Size]byte
+	nonce := m.Sum(sum[:0])[:s.aead.NonceSize()]
+	s.macs.put(m)
+	sealed := make([]byte, len(nonce), len(nonce)+len(plaintext)+s.aead.Overhead())
+	copy(sealed, nonce)
+	sealed = s.aead.Seal(sealed, nonce, []byte(plaintext), nil)
+	out := make([]byte, len(s.id)+1+base64.StdEncoding.EncodedLen(len(sealed)))
+	copy(out, s.id)
+	out[len(s.id)] = ':'
+	base64.StdEncoding.Encode(out[len(s.id)+1:], sealed)
+	return string(out)
 }
+
+// zero separates the parts of a keyed hash.
+var zero = [1]byte{0}
+
+// mac is an HMAC-SHA256 that takes strings without copying them.
+type mac interface {
+	hash.Hash
+	io.StringWriter
+}
+
+// macPool reuses HMAC-SHA256 states of one key (hmac.New derives the padded keys each time).
+type macPool struct{ p sync.Pool }
+
+func newMACPool(key []byte) *macPool {
+	mp := &macPool{}
+	mp.p.New = func() any {
+		h := hmac.New(sha256.New, key)
+		if m, ok := h.(mac); ok {
+			return m
+		}
+		return stringWriter{h}
+	}
+	return mp
+}
+
+func (mp *macPool) get() mac { return mp.p.Get().(mac) }
+
+func (mp *macPool) put(m mac) { m.Reset(); mp.p.Put(m) }
+
+// stringWriter adds WriteString to a hash that lacks it.
+type stringWriter struct{ hash.Hash }
+
+func (w stringWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
 
 // Encrypt is the stored form of a personal value of the given field under key and keyID, as the
 // cleaning pipeline writes it to <field>_enc.

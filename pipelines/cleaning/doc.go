@@ -35,6 +35,10 @@
 // packages' tests can produce exactly what the pipeline stages: Cleaner.Clean a record, then
 // Stage it.
 //
+// The pipeline (Build) moves records in batches, one element per 1,024 records, cleaned on as many
+// goroutines as there are cores while the next batch is read and the one before is written; the
+// per-element and per-stage costs of the runner are paid per batch, not per record.
+//
 // The cleaning itself (Cleaner.Clean) is a pure function tested without a runner; a dataset is one
 // entry of Specs (its dwd_ table and columns) plus its migration. It does not plan or commit Kafka
 // offsets (the caller does that around a run), does not produce to Kafka, does not decide change

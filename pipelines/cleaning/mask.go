@@ -15,6 +15,19 @@ func MaskName(s string) string { return mask(s, 1, 0) }
 // mask keeps head and tail characters of s and stars the rest; a value too short to keep both
 // with at least one star is all stars.
 func mask(s string, head, tail int) string {
+	if isASCII(s) { // IDs and phone numbers: one allocation
+		if len(s) <= head+tail {
+			return stars(len(s))
+		}
+		var b strings.Builder
+		b.Grow(len(s))
+		b.WriteString(s[:head])
+		for range len(s) - head - tail {
+			b.WriteByte('*')
+		}
+		b.WriteString(s[len(s)-tail:])
+		return b.String()
+	}
 	r := []rune(s)
 	if len(r) <= head+tail {
 		return stars(len(r))
@@ -23,3 +36,12 @@ func mask(s string, head, tail int) string {
 }
 
 func stars(n int) string { return strings.Repeat("*", n) }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

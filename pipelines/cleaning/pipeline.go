@@ -11,18 +11,22 @@ import (
 	"github.com/citypulse/citypulse/pipelines/chsink"
 	"github.com/citypulse/citypulse/pipelines/kafkaio"
 	"github.com/citypulse/citypulse/warehouse"
-	"github.com/citypulse/citypulse/warehouse/standard"
 )
 
 func init() {
 	beam.RegisterType(reflect.TypeOf((*Cleaned)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf((*Quarantined)(nil)).Elem())
-	register.DoFn5x0[context.Context, kafkaio.Record, func(Cleaned), func(Cleaned), func(Quarantined)](&cleanFn{})
-	register.DoFn2x1[context.Context, Cleaned, error](&writeCleanFn{})
-	register.DoFn2x1[context.Context, Cleaned, error](&writeStagedFn{})
-	register.DoFn2x1[context.Context, Quarantined, error](&writeQuarantineFn{})
-	register.Emitter1[Cleaned]()
-	register.Emitter1[Quarantined]()
+	beam.RegisterType(reflect.TypeOf((*rowBatch)(nil)).Elem())
+	beam.RegisterType(reflect.TypeOf((*quarantineBatch)(nil)).Elem())
+	register.DoFn5x1[context.Context, kafkaio.OffsetRange, func(rowBatch), func(rowBatch), func(quarantineBatch), error](&cleanRangeFn{})
+	register.DoFn3x1[context.Context, rowBatch, func(int, int64), error](&writeCleanFn{})
+	register.DoFn3x1[context.Context, rowBatch, func(int, int64), error](&writeStagedFn{})
+	register.DoFn3x1[context.Context, quarantineBatch, func(int, int64), error](&writeQuarantineFn{})
+	register.Function2x1(sumCounts)
+	register.DoFn2x0[int, int64](&discardFn{})
+	register.Emitter1[rowBatch]()
+	register.Emitter1[quarantineBatch]()
+	register.Emitter2[int, int64]()
 }
 
 // QuarantineTable is the table of refused records.
@@ -70,6 +74,13 @@ type Options struct {
 
 // Build adds the cleaning pipeline of opt.Dataset, reading the given ranges of its feed topic,
 // to s. It fails when the dataset has no Spec.
+//
+// Shape (one fused stage, then a tiny one): every range is read, cleaned and emitted in batches of
+// records (cleanRangeFn: the records of a batch cross the stage's DoFns as one element, and are
+// cleaned by as many goroutines as there are cores while the next batch is read); the three sinks
+// write their rows and emit their per-bundle row counts to a final stage that sums them (drain),
+// so that the first stage has an output (Prism v2.77 busy-waits while a stage without outputs
+// runs).
 func Build(s beam.Scope, ranges []kafkaio.OffsetRange, opt Options) error {
 	spec, ok := Specs[opt.Dataset]
 	if !ok {
@@ -80,79 +91,24 @@ func Build(s beam.Scope, ranges []kafkaio.OffsetRange, opt Options) error {
 	for i, r := range ranges {
 		elems[i] = r
 	}
-	records := beam.ParDo(s, &kafkaio.ReadFn{Brokers: opt.Brokers}, beam.Create(s, elems...))
-	valid, staged, quarantined := beam.ParDo3(s, &cleanFn{Dataset: opt.Dataset, HashKey: opt.HashKey,
-		EncryptionKey: opt.EncryptionKey, EncryptionKeyID: opt.EncryptionKeyID}, records)
-	beam.ParDo0(s, &writeCleanFn{Dataset: opt.Dataset, Sink: chsink.Sink{Warehouse: opt.Warehouse, Table: spec.Table,
+	valid, staged, quarantined := beam.ParDo3(s, &cleanRangeFn{Brokers: opt.Brokers, Dataset: opt.Dataset, HashKey: opt.HashKey,
+		EncryptionKey: opt.EncryptionKey, EncryptionKeyID: opt.EncryptionKeyID}, beam.Create(s, elems...))
+	n1 := beam.ParDo(s, &writeCleanFn{Dataset: opt.Dataset, Sink: chsink.Sink{Warehouse: opt.Warehouse, Table: spec.Table,
 		Columns: spec.ColumnNames(), BatchRows: opt.BatchRows, Namespace: Namespace(opt.Dataset)}}, valid)
-	beam.ParDo0(s, &writeStagedFn{Dataset: opt.Dataset, Sink: chsink.Sink{Warehouse: opt.Warehouse, Table: StagedTable,
+	n2 := beam.ParDo(s, &writeStagedFn{Dataset: opt.Dataset, Sink: chsink.Sink{Warehouse: opt.Warehouse, Table: StagedTable,
 		Columns: StagedColumns, BatchRows: opt.BatchRows, Namespace: StagedNamespace(opt.Dataset)}}, staged)
-	beam.ParDo0(s, &writeQuarantineFn{Sink: chsink.Sink{Warehouse: opt.Warehouse, Table: QuarantineTable,
+	n3 := beam.ParDo(s, &writeQuarantineFn{Sink: chsink.Sink{Warehouse: opt.Warehouse, Table: QuarantineTable,
 		Columns: QuarantineColumns, BatchRows: opt.BatchRows, Namespace: QuarantineNamespace(opt.Dataset)}}, quarantined)
+	beam.ParDo0(s, &discardFn{}, beam.CombinePerKey(s, sumCounts, beam.Flatten(s, n1, n2, n3)))
 	return nil
 }
 
-// cleanFn cleans every record: a valid row to load or to stage (by its route), or its
-// quarantine rows.
-type cleanFn struct {
-	Dataset         string
-	HashKey         string
-	EncryptionKey   string
-	EncryptionKeyID string
+func sumCounts(a, b int64) int64 { return a + b }
 
-	c                                     *Cleaner
-	read, valid, quarantined, undecodable beam.Counter
-	changes, references                   beam.Counter
-}
+// discardFn ends the pipeline at the sinks' row counts (see Build).
+type discardFn struct{}
 
-func (f *cleanFn) Setup() error {
-	std, err := standard.Load()
-	if err != nil {
-		return err
-	}
-	enc, err := ParseEncryptionKey(f.EncryptionKey)
-	if err != nil {
-		return fmt.Errorf("cleaning %s: encryption key: %w", f.Dataset, err)
-	}
-	keys := Keys{Hash: []byte(f.HashKey), Encryption: enc, EncryptionID: f.EncryptionKeyID}
-	if f.c, err = NewCleaner(std, Specs[f.Dataset], keys); err != nil {
-		return err
-	}
-	ns := Namespace(f.Dataset)
-	f.read = beam.NewCounter(ns, CounterRead)
-	f.valid = beam.NewCounter(ns, CounterValid)
-	f.quarantined = beam.NewCounter(ns, CounterQuarantined)
-	f.undecodable = beam.NewCounter(ns, CounterUndecodable)
-	f.changes = beam.NewCounter(ns, CounterChanges)
-	f.references = beam.NewCounter(ns, CounterReferences)
-	return nil
-}
-
-func (f *cleanFn) ProcessElement(ctx context.Context, rec kafkaio.Record, emitValid, emitStaged func(Cleaned), emitQ func(Quarantined)) {
-	f.read.Inc(ctx, 1)
-	row, q := f.c.Clean(rec)
-	if row != nil {
-		f.valid.Inc(ctx, 1)
-		switch row.Route {
-		case RouteChange:
-			f.changes.Inc(ctx, 1)
-			emitStaged(*row)
-		case RouteReference:
-			f.references.Inc(ctx, 1)
-			emitStaged(*row)
-		default:
-			emitValid(*row)
-		}
-		return
-	}
-	f.quarantined.Inc(ctx, 1)
-	if len(q) == 1 && q[0].Code == CodeUndecodable {
-		f.undecodable.Inc(ctx, 1)
-	}
-	for _, r := range q {
-		emitQ(r)
-	}
-}
+func (*discardFn) ProcessElement(int, int64) {}
 
 // writeCleanFn writes valid rows to the dataset's dwd_ table through the shared sink.
 type writeCleanFn struct {
@@ -160,24 +116,45 @@ type writeCleanFn struct {
 	Sink    chsink.Sink
 
 	spec Spec
+	vals valuer
+	rows int64
 }
 
 func (f *writeCleanFn) Setup(ctx context.Context) error {
 	f.spec = Specs[f.Dataset]
+	f.vals = valuer{spec: f.spec}
 	return f.Sink.Open(ctx)
 }
 
-func (f *writeCleanFn) ProcessElement(ctx context.Context, c Cleaned) error {
-	vals, err := f.spec.Values(c)
-	if err != nil {
-		return fmt.Errorf("%s row %s: %w", f.Dataset, c.Get(MetaIdentityKey), err)
+func (f *writeCleanFn) ProcessElement(ctx context.Context, b rowBatch, _ func(int, int64)) error {
+	for i := range b.Rows {
+		vals, err := f.vals.values(&b.Rows[i])
+		if err != nil {
+			return fmt.Errorf("%s row %s: %w", f.Dataset, b.Rows[i].Get(MetaIdentityKey), err)
+		}
+		if err := f.Sink.Write(ctx, vals); err != nil {
+			return err
+		}
 	}
-	return f.Sink.Write(ctx, vals)
+	f.rows += int64(len(b.Rows))
+	return nil
 }
 
-func (f *writeCleanFn) FinishBundle(ctx context.Context) error { return f.Sink.Flush(ctx) }
+func (f *writeCleanFn) FinishBundle(ctx context.Context, emit func(int, int64)) error {
+	return flushCount(ctx, &f.Sink, &f.rows, emit)
+}
 
 func (f *writeCleanFn) Teardown(ctx context.Context) error { return f.Sink.Close(ctx) }
+
+// flushCount flushes a sink at the end of a bundle and emits the bundle's row count.
+func flushCount(ctx context.Context, s *chsink.Sink, rows *int64, emit func(int, int64)) error {
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	emit(0, *rows)
+	*rows = 0
+	return nil
+}
 
 // writeStagedFn writes valid rows routed to staging to ods_staged_rows through the shared sink.
 type writeStagedFn struct {
@@ -185,6 +162,7 @@ type writeStagedFn struct {
 	Sink    chsink.Sink
 
 	spec Spec
+	rows int64
 }
 
 func (f *writeStagedFn) Setup(ctx context.Context) error {
@@ -192,29 +170,47 @@ func (f *writeStagedFn) Setup(ctx context.Context) error {
 	return f.Sink.Open(ctx)
 }
 
-func (f *writeStagedFn) ProcessElement(ctx context.Context, c Cleaned) error {
-	st, err := f.spec.Stage(c)
-	if err != nil {
-		return err
+func (f *writeStagedFn) ProcessElement(ctx context.Context, b rowBatch, _ func(int, int64)) error {
+	for _, c := range b.Rows {
+		st, err := f.spec.Stage(c)
+		if err != nil {
+			return err
+		}
+		if err := f.Sink.Write(ctx, st.Values()); err != nil {
+			return err
+		}
 	}
-	return f.Sink.Write(ctx, st.Values())
+	f.rows += int64(len(b.Rows))
+	return nil
 }
 
-func (f *writeStagedFn) FinishBundle(ctx context.Context) error { return f.Sink.Flush(ctx) }
+func (f *writeStagedFn) FinishBundle(ctx context.Context, emit func(int, int64)) error {
+	return flushCount(ctx, &f.Sink, &f.rows, emit)
+}
 
 func (f *writeStagedFn) Teardown(ctx context.Context) error { return f.Sink.Close(ctx) }
 
 // writeQuarantineFn writes quarantine rows through the shared sink.
 type writeQuarantineFn struct {
 	Sink chsink.Sink
+
+	rows int64
 }
 
 func (f *writeQuarantineFn) Setup(ctx context.Context) error { return f.Sink.Open(ctx) }
 
-func (f *writeQuarantineFn) ProcessElement(ctx context.Context, q Quarantined) error {
-	return f.Sink.Write(ctx, q.Values(f.Sink.LoadedAt()))
+func (f *writeQuarantineFn) ProcessElement(ctx context.Context, b quarantineBatch, _ func(int, int64)) error {
+	for _, q := range b.Rows {
+		if err := f.Sink.Write(ctx, q.Values(f.Sink.LoadedAt())); err != nil {
+			return err
+		}
+	}
+	f.rows += int64(len(b.Rows))
+	return nil
 }
 
-func (f *writeQuarantineFn) FinishBundle(ctx context.Context) error { return f.Sink.Flush(ctx) }
+func (f *writeQuarantineFn) FinishBundle(ctx context.Context, emit func(int, int64)) error {
+	return flushCount(ctx, &f.Sink, &f.rows, emit)
+}
 
 func (f *writeQuarantineFn) Teardown(ctx context.Context) error { return f.Sink.Close(ctx) }
