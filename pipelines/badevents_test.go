@@ -143,8 +143,13 @@ func (s *stack) raw(t *testing.T, code string) string {
 	return raw
 }
 
+// produce writes recs, their topics named as the platform names them (bus.EventsTopic,
+// bus.FeedsTopic(…)), to the stack's copies of those topics (under cfg.TopicPrefix).
 func produce(t *testing.T, cfg bus.Config, recs ...*kgo.Record) {
 	t.Helper()
+	for _, r := range recs {
+		r.Topic = cfg.TopicPrefix + r.Topic
+	}
 	cl, err := bus.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)

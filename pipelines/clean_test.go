@@ -178,6 +178,8 @@ func TestCleanPersonToWarehouse(t *testing.T) {
 	}
 }
 
+// ensureTopic creates the stack's copy (under cfg.TopicPrefix) of topic, named as the platform
+// names it.
 func ensureTopic(t *testing.T, cfg bus.Config, topic string) {
 	t.Helper()
 	cl, err := bus.NewClient(cfg)
@@ -187,7 +189,7 @@ func ensureTopic(t *testing.T, cfg bus.Config, topic string) {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := bus.EnsureTopics(ctx, cl, cfg.Partitions, topic); err != nil {
+	if err := bus.EnsureTopics(ctx, cl, cfg.Partitions, cfg.TopicPrefix+topic); err != nil {
 		t.Fatal(err)
 	}
 }

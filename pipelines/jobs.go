@@ -7,7 +7,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
 
-	"github.com/citypulse/citypulse/internal/bus"
 	"github.com/citypulse/citypulse/pipelines/cleaning"
 	"github.com/citypulse/citypulse/pipelines/deadletters"
 	"github.com/citypulse/citypulse/pipelines/events"
@@ -46,11 +45,11 @@ func (r *Runner) pipelineJobs() []job {
 	key := func(ns, name string) metrics.StepKey { return metrics.StepKey{Namespace: ns, Name: name} }
 	return []job{{
 		name:  PipelineEvents,
-		topic: bus.EventsTopic,
+		topic: r.bus.Topics().Events(),
 		group: r.cfg.Group,
 		build: func(s beam.Scope, ranges []kafkaio.OffsetRange) error {
 			events.Build(s, ranges, events.Options{
-				Brokers: r.bus.Brokers, DLQTopic: bus.DLQTopic, Warehouse: r.wh,
+				Brokers: r.bus.Brokers, DLQTopic: r.bus.Topics().DLQ(), Warehouse: r.wh,
 				Timezone: r.cfg.Timezone, BatchRows: r.cfg.BatchRows,
 			})
 			return nil
@@ -65,7 +64,7 @@ func (r *Runner) pipelineJobs() []job {
 		},
 	}, {
 		name:  PipelineBadEvents,
-		topic: bus.DLQTopic,
+		topic: r.bus.Topics().DLQ(),
 		group: r.cfg.DLQGroup,
 		build: func(s beam.Scope, ranges []kafkaio.OffsetRange) error {
 			deadletters.Build(s, ranges, deadletters.Options{
@@ -91,7 +90,7 @@ func (r *Runner) cleanJobs() []job {
 		ns := cleaning.Namespace(ds)
 		jobs = append(jobs, job{
 			name:     PipelineClean(ds),
-			topic:    bus.FeedsTopic(ds),
+			topic:    r.bus.Topics().Feeds(ds),
 			group:    r.cfg.CleanGroup + "-" + ds,
 			absentOK: true,
 			build: func(s beam.Scope, ranges []kafkaio.OffsetRange) error {

@@ -60,7 +60,7 @@ func benchCollector(b *testing.B, k *testenv.KafkaBroker) http.Handler {
 	cl := k.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := bus.EnsureTopics(ctx, cl, k.Bus.Partitions, bus.EventsTopic, bus.DLQTopic); err != nil {
+	if err := bus.EnsureTopics(ctx, cl, k.Bus.Partitions, k.Bus.Topics().Core()...); err != nil {
 		b.Fatal(err)
 	}
 	prod := k.Client(ProducerOpts()...)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/citypulse/citypulse/ingest/event"
 	"github.com/citypulse/citypulse/ingest/useragent"
+	"github.com/citypulse/citypulse/internal/bus"
 	"github.com/citypulse/citypulse/internal/httpserve"
 )
 
@@ -22,6 +23,7 @@ type Collector struct {
 	cfg      Config
 	keys     map[string]*source // write key → its app and limit
 	trusted  []netip.Prefix
+	topics   bus.Topics // where produce writes (WithTopics)
 	producer *kgo.Client
 	room     *semaphore.Weighted // events in flight
 	plan     PlanChecker         // nil: no tracking plan
@@ -78,6 +80,7 @@ func New(cfg Config, producer *kgo.Client, log *slog.Logger, reg prometheus.Regi
 		producer: producer,
 		room:     semaphore.NewWeighted(int64(cfg.MaxInFlight)),
 		plan:     o.plan,
+		topics:   o.topics,
 		agents:   useragent.NewCache(agentCacheSize),
 		ready:    readiness{interval: cfg.ReadyInterval},
 		log:      log,

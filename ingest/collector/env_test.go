@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,13 +25,12 @@ const (
 )
 
 // env is a collector behind httptest on the test's broker (testenv.Kafka: an embedded broker of
-// its own, or the real one $CITYPULSE_TEST_KAFKA names). The collector writes CityPulse's fixed
-// topic names, so on a real broker the env holds those topics for the test
-// (testenv.KafkaBroker.ShareTopics) and consume reads them from where the env started.
+// its own, or the real one $CITYPULSE_TEST_KAFKA names), writing to topics of its own
+// (testenv.KafkaBroker.PrefixedBus, WithTopics), so that tests sharing a real broker never read
+// each other's records.
 type env struct {
 	k      *testenv.KafkaBroker
-	shared *testenv.SharedTopics
-	busCfg bus.Config
+	busCfg bus.Config // with the env's topic prefix
 	prod   *kgo.Client
 	c      *Collector
 	srv    *httptest.Server
@@ -41,26 +39,10 @@ type env struct {
 
 func testLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// testBrokers keeps one broker per running test, so that a test's envs share it (and its hold
-// on a real broker's shared topics).
-var testBrokers sync.Map // testing.TB → *testenv.KafkaBroker
-
-// kafkaFor returns the test's broker, made by testenv.Kafka on first use.
-func kafkaFor(t *testing.T) *testenv.KafkaBroker {
-	t.Helper()
-	if k, ok := testBrokers.Load(t); ok {
-		return k.(*testenv.KafkaBroker)
-	}
-	k := testenv.Kafka(t)
-	testBrokers.Store(t, k)
-	t.Cleanup(func() { testBrokers.Delete(t) })
-	return k
-}
-
 // newEnv starts a collector on the test's broker (see env).
 func newEnv(t *testing.T, mod func(*Config), opts ...Option) *env {
 	t.Helper()
-	return newEnvOn(t, kafkaFor(t), mod, opts...)
+	return newEnvOn(t, testenv.Kafka(t), mod, opts...)
 }
 
 // newEmbeddedEnv starts a collector on an embedded broker of its own, whatever
@@ -72,9 +54,8 @@ func newEmbeddedEnv(t *testing.T, mod func(*Config), opts ...Option) *env {
 
 func newEnvOn(t *testing.T, k *testenv.KafkaBroker, mod func(*Config), opts ...Option) *env {
 	t.Helper()
-	busCfg := k.Bus
-	busCfg.Partitions = 2
-	e := &env{k: k, busCfg: busCfg, shared: sharedTopics(t, k, busCfg)}
+	k.Bus.Partitions = 2
+	busCfg := k.PrefixedBus()
 	prod, err := bus.NewClient(busCfg, ProducerOpts()...)
 	if err != nil {
 		t.Fatal(err)
@@ -86,27 +67,13 @@ func newEnvOn(t *testing.T, k *testenv.KafkaBroker, mod func(*Config), opts ...O
 		mod(&cfg)
 	}
 	reg := prometheus.NewRegistry()
-	c, err := New(cfg, prod, testLog(), reg, opts...)
+	c, err := New(cfg, prod, testLog(), reg, append([]Option{WithTopics(busCfg.Topics())}, opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	srv := httptest.NewServer(c.Handler())
 	t.Cleanup(srv.Close)
-	e.prod, e.c, e.srv, e.reg = prod, c, srv, reg
-	return e
-}
-
-// sharedTopics makes sure the collector's topics exist (as Run and StartEmbedded do) and, on a
-// real broker, holds them for the test and records where they end now.
-func sharedTopics(t *testing.T, k *testenv.KafkaBroker, busCfg bus.Config) *testenv.SharedTopics {
-	t.Helper()
-	cl := k.Client()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := bus.EnsureTopics(ctx, cl, busCfg.Partitions, bus.EventsTopic, bus.DLQTopic); err != nil {
-		t.Fatal(err)
-	}
-	return k.ShareTopics(bus.EventsTopic, bus.DLQTopic)
+	return &env{k: k, busCfg: busCfg, prod: prod, c: c, srv: srv, reg: reg}
 }
 
 // broker is the env's embedded broker (newEmbeddedEnv); nil on a real one.
@@ -144,11 +111,11 @@ func postTo(cl *http.Client, url, key string, body []byte, headers ...string) (*
 	return resp, b, err
 }
 
-// consume reads the first n records of topic from its start (on a real broker: from where it was
-// when the env started).
+// consume reads the first n records of the env's copy of topic (a platform name such as
+// bus.EventsTopic, under the env's topic prefix) from its start.
 func (e *env) consume(t *testing.T, topic string, n int) []*kgo.Record {
 	t.Helper()
-	cl, err := bus.NewClient(e.busCfg, e.shared.ConsumeFromStart(topic)...)
+	cl, err := bus.NewClient(e.busCfg, kgo.ConsumeTopics(e.busCfg.TopicPrefix+topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}

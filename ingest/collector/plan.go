@@ -2,6 +2,7 @@ package collector
 
 import (
 	"github.com/citypulse/citypulse/ingest/event"
+	"github.com/citypulse/citypulse/internal/bus"
 )
 
 // PlanVerdict is what the tracking plan says of one event.
@@ -23,7 +24,15 @@ type PlanChecker interface {
 type Option func(*options)
 
 type options struct {
-	plan PlanChecker
+	plan   PlanChecker
+	topics bus.Topics
+}
+
+// WithTopics makes the collector produce to topics' names (bus.Config.Topics: the events and
+// dead-letter topics under the installation's topic prefix). Default: the zero bus.Topics,
+// citypulse.events.v1 and citypulse.events.dlq.v1.
+func WithTopics(topics bus.Topics) Option {
+	return func(o *options) { o.topics = topics }
 }
 
 // WithPlanChecker makes the collector judge every valid event with pc after parsing and

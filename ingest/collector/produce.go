@@ -12,7 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/citypulse/citypulse/ingest/event"
-	"github.com/citypulse/citypulse/internal/bus"
 )
 
 // errAckTimeout is a produce that Kafka did not acknowledge within ProduceTimeout.
@@ -53,7 +52,8 @@ func (a *acks) err() error {
 	return a.first
 }
 
-// produce writes the events to EventsTopic and the rejections (as DeadLetters) to DLQTopic and
+// produce writes the events to the events topic and the rejections (as DeadLetters) to the
+// dead-letter topic (c.topics) and
 // waits until Kafka acknowledged all of them, or ProduceTimeout passed. It owns weight units of
 // the room, which it gives back once every record is settled.
 func (c *Collector) produce(ctx context.Context, evs []event.Event, rejs []event.Rejection, source string, now time.Time, weight int64) error {
@@ -85,7 +85,7 @@ func (c *Collector) produce(ctx context.Context, evs []event.Event, rejs []event
 		key := buf[start:len(buf):len(buf)]
 		start = len(buf)
 		buf = enc.Append(buf, e)
-		backing[i] = kgo.Record{Topic: bus.EventsTopic, Key: key, Value: buf[start:len(buf):len(buf)], Timestamp: now}
+		backing[i] = kgo.Record{Topic: c.topics.Events(), Key: key, Value: buf[start:len(buf):len(buf)], Timestamp: now}
 		recs = append(recs, &backing[i])
 	}
 	for _, rej := range rejs {
@@ -98,7 +98,7 @@ func (c *Collector) produce(ctx context.Context, evs []event.Event, rejs []event
 		if rej.MessageID != "" {
 			key = []byte(rej.MessageID)
 		}
-		recs = append(recs, &kgo.Record{Topic: bus.DLQTopic, Key: key, Value: v, Timestamp: now})
+		recs = append(recs, &kgo.Record{Topic: c.topics.DLQ(), Key: key, Value: v, Timestamp: now})
 	}
 
 	a := &acks{done: make(chan struct{}), release: release}

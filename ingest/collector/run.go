@@ -48,12 +48,12 @@ func Run(ctx context.Context, cfg Config, busCfg bus.Config, log *slog.Logger, r
 		}
 		cl.Close()
 	}()
-	c, err := New(cfg, cl, log, reg, opts...)
+	c, err := New(cfg, cl, log, reg, append([]Option{WithTopics(busCfg.Topics())}, opts...)...)
 	if err != nil {
 		return err
 	}
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = bus.EnsureTopics(tctx, cl, busCfg.Partitions, bus.EventsTopic, bus.DLQTopic)
+	err = bus.EnsureTopics(tctx, cl, busCfg.Partitions, busCfg.Topics().Core()...)
 	cancel()
 	if err != nil {
 		log.Warn("collector: could not ensure topics; producing anyway", "brokers", busCfg.Brokers, "err", err)

@@ -10,14 +10,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/internal/testenv"
 )
 
 // TestRun runs the standalone collector against the test's broker (testenv.Kafka), sends a
 // batch through its real listener and stops it.
 func TestRun(t *testing.T) {
-	k := kafkaFor(t)
-	busCfg := k.Bus
-	e := &env{k: k, busCfg: busCfg, shared: sharedTopics(t, k, busCfg)}
+	k := testenv.Kafka(t)
+	busCfg := k.PrefixedBus()
+	e := &env{k: k, busCfg: busCfg}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0") // find a free port for Run to listen on
 	if err != nil {

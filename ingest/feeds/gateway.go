@@ -38,8 +38,11 @@ type Deps struct {
 	Warehouse driver.Conn
 	// Partitions of the feed topics the gateway creates when missing.
 	Partitions int
-	Log        *slog.Logger
-	Reg        prometheus.Registerer
+	// Topics names the feed topics (bus.Config.Topics: under the installation's topic prefix);
+	// the zero value gives citypulse.feeds.<dataset>.v1.
+	Topics bus.Topics
+	Log    *slog.Logger
+	Reg    prometheus.Registerer
 	// WarehouseMetrics, when set, instruments the ods_feed_records writer.
 	WarehouseMetrics *warehouse.Metrics
 }

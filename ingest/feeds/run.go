@@ -41,7 +41,7 @@ func Run(ctx context.Context, cfg Config, busCfg bus.Config, whCfg warehouse.Con
 		return fmt.Errorf("feeds: %w", err)
 	}
 	defer cl.Close()
-	g, err := New(cfg, Deps{Store: st, Producer: cl, Warehouse: conn, Partitions: busCfg.Partitions, Log: log, Reg: reg,
+	g, err := New(cfg, Deps{Store: st, Producer: cl, Warehouse: conn, Partitions: busCfg.Partitions, Topics: busCfg.Topics(), Log: log, Reg: reg,
 		WarehouseMetrics: warehouse.NewMetrics(reg)})
 	if err != nil {
 		return err

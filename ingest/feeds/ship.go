@@ -16,7 +16,6 @@ import (
 
 	"github.com/citypulse/citypulse/ingest/feeds/feedrecord"
 	"github.com/citypulse/citypulse/ingest/feeds/formats"
-	"github.com/citypulse/citypulse/internal/bus"
 )
 
 // ship streams the body's rows to Kafka and ods_feed_records, records the manifest and the usage
@@ -83,7 +82,7 @@ func (g *Gateway) stream(ctx context.Context, st *batchState, dc DatasetConfig, 
 	defer rd.Close()
 	st.update(func(m *Manifest) { m.Charset = rd.Charset() })
 	m := st.snapshot()
-	topic := bus.FeedsTopic(m.Dataset)
+	topic := g.deps.Topics.Feeds(m.Dataset)
 	g.ensureTopic(ctx, topic)
 
 	var (

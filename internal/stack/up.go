@@ -54,7 +54,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 		return err
 	}
 	defer producer.Close()
-	if err := bus.EnsureTopics(ctx, producer, cfg.Bus.Partitions, bus.EventsTopic, bus.DLQTopic); err != nil {
+	if err := bus.EnsureTopics(ctx, producer, cfg.Bus.Partitions, cfg.Bus.Topics().Core()...); err != nil {
 		return err
 	}
 
@@ -70,13 +70,11 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 		return err
 	}
 	fmt.Fprintf(out, "tracking plan: version %d enforced (metadata in %s)\n", tracking.Watcher.Version(), cfg.Meta.DSN)
-	col, err := collector.New(cfg.Collector, producer, log, reg, collector.WithPlanChecker(tracking.Checker()))
+	col, err := collector.New(cfg.Collector, producer, log, reg, collector.WithPlanChecker(tracking.Checker()), collector.WithTopics(cfg.Bus.Topics()))
 	if err != nil {
 		return err
 	}
-	tokenHint := "the api-admin-token you set"
 	if cfg.API.AdminToken == "" {
-		tokenHint = "$(cat " + filepath.Join(cfg.StateDir, adminTokenFile) + ")"
 		if cfg.API.AdminToken, err = stateToken(cfg.StateDir, adminTokenFile); err != nil {
 			return err
 		}
@@ -141,7 +139,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	fmt.Fprintf(out, "  feeds        http://%s/v1/feeds/{dataset}  (signed pushes and file uploads)\n", cfg.Feeds.Listen)
 	fmt.Fprintf(out, "  review       %s/api/v1/community/changes  (departments' change requests)\n", apiURL)
 	fmt.Fprintf(out, "  jobs         %s/jobs\n", apiURL)
-	fmt.Fprintf(out, "  writes       plan apply, review decisions, job trigger/backfill: Authorization: Bearer %s\n", tokenHint)
+	fmt.Fprintf(out, "  writes       plan apply, review decisions, job trigger/backfill: Authorization: Bearer $(cat %s)\n", filepath.Join(cfg.StateDir, adminTokenFile))
 	fmt.Fprintf(out, "  ClickHouse   clickhouse-client --host %s --port %s --database %s\n", hostPort(cfg.Warehouse.Addr)[0], hostPort(cfg.Warehouse.Addr)[1], cfg.Warehouse.Database)
 	fmt.Fprintf(out, "Press Ctrl-C to stop.\n\n")
 

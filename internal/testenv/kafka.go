@@ -37,9 +37,8 @@ type KafkaBroker struct {
 	// Embedded is the test's own embedded broker; nil for a real one.
 	Embedded *bus.Embedded
 
-	t      testing.TB
-	id     string // unique per test: test_<name>_<hex>
-	locked bool   // LockSharedTopics holds the lock
+	t  testing.TB
+	id string // unique per test: test_<name>_<hex>
 }
 
 // Kafka returns the broker for this test: the real one named by $CITYPULSE_TEST_KAFKA, else a

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -81,50 +78,6 @@ func TestKafkaTopicsArePrivate(t *testing.T) {
 	}
 	if len(names) == 2 && names[0] == names[1] {
 		t.Errorf("both tests got topic %s", names[0])
-	}
-}
-
-// TestSharedTopicsReadFromTestStart: on a real broker a test reads a shared topic from where it
-// was when the test began, and a group it starts begins there too; on an embedded broker (the
-// test's own) from the topic's real start.
-func TestSharedTopicsReadFromTestStart(t *testing.T) {
-	k := Kafka(t)
-	topic := k.CreateTopics(1, "citypulse.shared")[0]
-	cl := k.Client()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("before")}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	st := k.ShareTopics(topic)
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("after")}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	want, wantGroupAt := []string{"before", "after"}, int64(-1) // -1: nothing committed
-	if k.External() {
-		want, wantGroupAt = []string{"after"}, 1
-	}
-	rd := k.Client(st.ConsumeFromStart(topic)...)
-	var got []string
-	for len(got) < len(want) && ctx.Err() == nil {
-		rd.PollFetches(ctx).EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("read %q from %s, want %q (real broker: %v)", got, topic, want, k.External())
-	}
-
-	group := "citypulse-test-group." + k.ID()
-	st.StartGroup(group, topic)
-	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
-	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
-		t.Fatal(err)
-	}
-	at := int64(-1)
-	if o, ok := offs.Lookup(topic, 0); ok {
-		at = o.At
-	}
-	if at != wantGroupAt {
-		t.Errorf("group %s starts at %d, want %d", group, at, wantGroupAt)
 	}
 }
 

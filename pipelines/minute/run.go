@@ -108,7 +108,7 @@ func RunStreaming(ctx context.Context, cfg Config, busCfg bus.Config, whCfg ware
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		watchLag(gctx, adm, cfg, m.lag)
+		watchLag(gctx, adm, cfg, busCfg.Topics().Events(), m.lag)
 		return nil
 	})
 	g.Go(func() error {
@@ -146,7 +146,7 @@ func superviseStream(ctx context.Context, cfg Config, busCfg bus.Config, whCfg w
 // runStreamOnce builds the streaming job from the group's committed offsets and runs it until it
 // fails or ctx ends.
 func runStreamOnce(ctx context.Context, cfg Config, busCfg bus.Config, whCfg warehouse.Config, adm *kadm.Client, log *slog.Logger) error {
-	starts, err := kafkaio.StreamStarts(ctx, adm, cfg.Group, bus.EventsTopic)
+	starts, err := kafkaio.StreamStarts(ctx, adm, cfg.Group, busCfg.Topics().Events())
 	if err != nil {
 		return err
 	}
@@ -161,11 +161,11 @@ func runStreamOnce(ctx context.Context, cfg Config, busCfg bus.Config, whCfg war
 }
 
 // watchLag refreshes the lag gauge every cfg.LagInterval until ctx ends.
-func watchLag(ctx context.Context, adm *kadm.Client, cfg Config, g prometheus.Gauge) {
+func watchLag(ctx context.Context, adm *kadm.Client, cfg Config, topic string, g prometheus.Gauge) {
 	t := time.NewTicker(cfg.LagInterval)
 	defer t.Stop()
 	for {
-		if lag, err := Lag(ctx, adm, cfg.Group); err == nil {
+		if lag, err := LagOf(ctx, adm, cfg.Group, topic); err == nil {
 			g.Set(float64(lag))
 		}
 		select {
@@ -178,20 +178,26 @@ func watchLag(ctx context.Context, adm *kadm.Client, cfg Config, g prometheus.Ga
 
 // Lag returns how many records of citypulse.events.v1 the group has not committed yet.
 func Lag(ctx context.Context, adm *kadm.Client, group string) (int64, error) {
-	starts, err := kafkaio.StreamStarts(ctx, adm, group, bus.EventsTopic)
+	return LagOf(ctx, adm, group, bus.EventsTopic)
+}
+
+// LagOf returns how many records of topic (the events topic under the installation's prefix:
+// bus.Config.Topics().Events()) the group has not committed yet.
+func LagOf(ctx context.Context, adm *kadm.Client, group, topic string) (int64, error) {
+	starts, err := kafkaio.StreamStarts(ctx, adm, group, topic)
 	if err != nil {
 		return 0, err
 	}
-	ends, err := adm.ListEndOffsets(ctx, bus.EventsTopic)
+	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()
 	}
 	if err != nil {
-		return 0, fmt.Errorf("list end offsets of %s: %w", bus.EventsTopic, err)
+		return 0, fmt.Errorf("list end offsets of %s: %w", topic, err)
 	}
 	var lag int64
 	for _, s := range starts {
-		if e, ok := ends.Lookup(bus.EventsTopic, s.Partition); ok && e.Offset > s.Start {
+		if e, ok := ends.Lookup(topic, s.Partition); ok && e.Offset > s.Start {
 			lag += e.Offset - s.Start
 		}
 	}

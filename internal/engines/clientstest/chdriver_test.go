@@ -286,7 +286,7 @@ func producePersons(t *testing.T, s *stacktest.Stack) {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	topic := bus.FeedsTopic("person")
+	topic := s.Bus.Topics().Feeds("person")
 	if err := bus.EnsureTopics(ctx, cl, s.Bus.Partitions, topic); err != nil {
 		t.Fatal(err)
 	}

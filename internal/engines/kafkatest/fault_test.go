@@ -16,7 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/citypulse/citypulse/internal/bus"
 	"github.com/citypulse/citypulse/internal/loadsend"
 	"github.com/citypulse/citypulse/internal/testenv"
 	"github.com/citypulse/citypulse/internal/testenv/stacktest"
@@ -53,12 +52,12 @@ func TestBrokerKilledUnderLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	st, err := describeTopic(ctx, adm, bus.EventsTopic)
+	st, err := describeTopic(ctx, adm, s.Bus.Topics().Events())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.replicas != clusterNodes || st.minISR != "2" {
-		t.Fatalf("%s: replication factor %d, min.insync.replicas %q; want %d and 2 (kafka.sh's cluster defaults)", bus.EventsTopic, st.replicas, st.minISR, clusterNodes)
+		t.Fatalf("%s: replication factor %d, min.insync.replicas %q; want %d and 2 (kafka.sh's cluster defaults)", s.Bus.Topics().Events(), st.replicas, st.minISR, clusterNodes)
 	}
 
 	l := newLoad()
@@ -77,7 +76,7 @@ func TestBrokerKilledUnderLoad(t *testing.T) {
 	waitFor(t, gctx, "warm-up batches", func() bool { return l.ackedBatches() >= warmBatches })
 
 	// The fault: SIGKILL the leader of partition 0, mid-load.
-	if st, err = describeTopic(ctx, adm, bus.EventsTopic); err != nil {
+	if st, err = describeTopic(ctx, adm, s.Bus.Topics().Events()); err != nil {
 		t.Fatal(err)
 	}
 	victim, led := st.leaders[0], 0
@@ -89,7 +88,7 @@ func TestBrokerKilledUnderLoad(t *testing.T) {
 	killedAt := time.Now()
 	c.kill(victim)
 	t.Logf("SIGKILL node %d (pid file %s/node%d/kafka.pid): leader of %d of %d partitions of %s; active controller: %v",
-		victim, c.dir, victim, led, len(st.leaders), bus.EventsTopic, st.controller == victim)
+		victim, c.dir, victim, led, len(st.leaders), s.Bus.Topics().Events(), st.controller == victim)
 
 	// Keep sending while it is down: at least downFor, and until a request sent after the kill
 	// was answered 200.
@@ -100,7 +99,7 @@ func TestBrokerKilledUnderLoad(t *testing.T) {
 	c.restart()
 	restarted := time.Now()
 	waitFor(t, gctx, "the restarted node back in every ISR", func() bool {
-		st, err := describeTopic(gctx, adm, bus.EventsTopic)
+		st, err := describeTopic(gctx, adm, s.Bus.Topics().Events())
 		return err == nil && st.allInSync(victim)
 	})
 	inSync := time.Now()

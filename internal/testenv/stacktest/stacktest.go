@@ -55,12 +55,12 @@ type Stack struct {
 	Runner *pipelines.Runner
 	Log    *slog.Logger
 
-	t    *testing.T
-	opts Options
-	emb  *bus.Embedded
-	real *realBroker // nil on the embedded broker
-	prod *kgo.Client
-	srv  *httptest.Server
+	t      *testing.T
+	opts   Options
+	emb    *bus.Embedded
+	realID string // the test's ID on a real broker (testenv.KafkaBroker.ID); "" on the embedded one
+	prod   *kgo.Client
+	srv    *httptest.Server
 }
 
 // Start starts the stack and stops it when the test ends.
@@ -115,7 +115,7 @@ func (s *Stack) startCollector() {
 	if s.opts.Collector != nil {
 		s.opts.Collector(&cfg)
 	}
-	col, err := collector.New(cfg, prod, s.Log, nil, s.opts.CollectorOpts...)
+	col, err := collector.New(cfg, prod, s.Log, nil, append([]collector.Option{collector.WithTopics(s.Bus.Topics())}, s.opts.CollectorOpts...)...)
 	if err != nil {
 		prod.Close()
 		s.t.Fatal(err)
@@ -146,7 +146,7 @@ func (s *Stack) stop() {
 func (s *Stack) RestartBroker() {
 	s.t.Helper()
 	s.stop()
-	if s.real == nil {
+	if s.realID == "" {
 		s.startBroker()
 	} else {
 		s.t.Logf("stacktest: the real broker %v is shared and not restarted; the collector is", s.Bus.Brokers)
@@ -194,8 +194,9 @@ func (s *Stack) Count(query string, args ...any) uint64 {
 	return n
 }
 
-// ReadTopic returns every record of topic from its start (on a real broker: from where it was
-// when the stack started): it polls until something arrived and then a poll brings nothing more,
+// ReadTopic returns every record of the stack's copy of topic, a platform topic name
+// (bus.EventsTopic, bus.DLQTopic, bus.FeedsTopic(…)) that the stack reads under its topic prefix
+// (s.Bus.TopicPrefix, empty on the embedded broker), from its start: it polls until something arrived and then a poll brings nothing more,
 // or 10 s pass.
 func (s *Stack) ReadTopic(topic string) []*kgo.Record {
 	s.t.Helper()

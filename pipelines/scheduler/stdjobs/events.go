@@ -25,13 +25,13 @@ func eventsLanded(deps Deps, poll time.Duration) scheduler.RunFunc {
 		}
 		defer cl.Close()
 		adm := kadm.NewClient(cl)
-		targets, err := endOffsets(ctx, adm, bus.EventsTopic)
+		targets, err := endOffsets(ctx, adm, deps.Bus.Topics().Events())
 		if err != nil {
 			return scheduler.RunResult{}, err
 		}
 		var first int64 = -1
 		for {
-			behind, err := lag(ctx, adm, deps.EventsGroup, bus.EventsTopic, targets)
+			behind, err := lag(ctx, adm, deps.EventsGroup, deps.Bus.Topics().Events(), targets)
 			if err != nil {
 				return scheduler.RunResult{}, err
 			}
