@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -211,12 +213,28 @@ func percentile(d []time.Duration, p float64) time.Duration {
 	return d[min(len(d)-1, int(p*float64(len(d))))]
 }
 
-// BenchmarkBacklogDrain produces b.N events straight to the events topic, then measures how fast
-// the streaming job drains them into the minute tables (until its group's lag is zero). As a
-// baseline from the same run it reads the same records with a bare franz-go consumer.
-// Run: go test ./pipelines/minute -run '^$' -bench BacklogDrain -benchtime 200000x
+// BenchmarkBacklogDrain produces n events straight to the events topic (n = b.N, or
+// CITYPULSE_BENCH_MINUTE_EVENTS when set: 10000000 for the figure), then measures how
+// fast the streaming job drains them into the minute tables (until its group's lag is zero).
+// Events are spread over a day, event i at second i mod 86400 (every batch touches most
+// minutes); with CITYPULSE_BENCH_MINUTE_ORDERED=1 they arrive in time order over one hour, event
+// i at second 3600·i/n (a backlog after an outage). Two baselines from the same run: a bare
+// franz-go consumer of the same records, and the SQL twin, the same computation done by
+// ClickHouse alone as INSERT … SELECT statements over the same events in a plain table (sqlTwin).
+// Run: go test ./pipelines/minute -run '^$' -bench BacklogDrain -benchtime 1000000x -timeout 60m
 func BenchmarkBacklogDrain(b *testing.B) {
-	wh, _ := testenv.Warehouse(b)
+	n := b.N
+	if v := os.Getenv("CITYPULSE_BENCH_MINUTE_EVENTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("CITYPULSE_BENCH_MINUTE_EVENTS=%q: want a positive count", v)
+		}
+	}
+	at := func(i int) time.Duration { return time.Duration(i%86400) * time.Second }
+	if os.Getenv("CITYPULSE_BENCH_MINUTE_ORDERED") == "1" {
+		at = func(i int) time.Duration { return time.Duration(int64(i)*3600/int64(n)) * time.Second }
+	}
+	wh, conn := testenv.Warehouse(b)
 	busCfg := bus.DefaultConfig()
 	busCfg.Brokers, busCfg.DataDir = []string{"127.0.0.1:0"}, b.TempDir()
 	log := slog.New(slog.DiscardHandler)
@@ -233,14 +251,18 @@ func BenchmarkBacklogDrain(b *testing.B) {
 	defer cl.Close()
 	ctx := context.Background()
 	t0 := time.Now().UTC().Truncate(time.Hour).Add(-24 * time.Hour)
-	evs := workload("d", t0, b.N)
-	for i := range evs {
-		evs[i].User = fmt.Sprintf("u%d", i%5000)
-		evs[i].At = t0.Add(time.Duration(i%86400) * time.Second)
-		cl.Produce(ctx, &kgo.Record{Topic: bus.EventsTopic, Key: []byte(evs[i].User), Value: evs[i].canonical()}, nil)
-	}
-	if err := cl.Flush(ctx); err != nil {
-		b.Fatal(err)
+	const chunk = 100_000
+	for from := 0; from < n; from += chunk {
+		evs := workload(fmt.Sprintf("d%d", from), t0, min(chunk, n-from))
+		for j := range evs {
+			i := from + j
+			evs[j].User = fmt.Sprintf("u%d", i%5000)
+			evs[j].At = t0.Add(at(i))
+			cl.Produce(ctx, &kgo.Record{Topic: bus.EventsTopic, Key: []byte(evs[j].User), Value: evs[j].canonical()}, nil)
+		}
+		if err := cl.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
 	}
 
 	// Baseline: a bare consumer of the same records.
@@ -249,8 +271,8 @@ func BenchmarkBacklogDrain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for n := 0; n < b.N; {
-		n += cons.PollFetches(ctx).NumRecords()
+	for got := 0; got < n; {
+		got += cons.PollFetches(ctx).NumRecords()
 	}
 	cons.Close()
 	bare := time.Since(start)
@@ -272,7 +294,10 @@ func BenchmarkBacklogDrain(b *testing.B) {
 	b.StopTimer()
 	cancel()
 	<-done
-	b.ReportMetric(float64(b.N)/took.Seconds(), "events/s")
-	b.ReportMetric(float64(b.N)/bare.Seconds(), "bare-consumer-events/s")
+	twin := sqlTwin(b, conn, n)
+	b.ReportMetric(float64(n)/took.Seconds(), "events/s")
+	b.ReportMetric(float64(n)/twin.Seconds(), "sql-twin-events/s")
+	b.ReportMetric(took.Seconds()/twin.Seconds(), "x-sql-twin")
+	b.ReportMetric(float64(n)/bare.Seconds(), "bare-consumer-events/s")
 	b.ReportMetric(took.Seconds()/bare.Seconds(), "x-bare-consumer")
 }

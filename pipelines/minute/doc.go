@@ -8,11 +8,16 @@
 //
 // Exactly once in effect: the source is at least once (offsets are committed only after the sink
 // has written, see kafkaio.Committer), and the sink inserts an event into dwd_minute_events only
-// when its (minute, message_id) is not there yet; materialized views add what is inserted to the
-// aggregates. Duplicates sent by clients and records re-read after a crash are therefore counted
-// once, and a late event simply adds to its own minute. A user's first event is kept in
+// when its (minute, message_id) is not there yet. In the same insert it adds one rollup row per
+// minute, region, service and app of the new events (their counts, distinct users and sessions,
+// summed in Go), which mv_minute_events turns into the metric states (migration 0012); the rollup
+// rows have message ids of their own, so a retried insert adds whatever of events and rollups is
+// still missing. Duplicates sent by clients and records re-read after a crash are therefore
+// counted once, and a late event simply adds to its own minute. A user's first event is kept in
 // dws_user_first_seen as +1/-1 rows written after the same kind of check, so new users are exact
 // and move to an earlier minute when an earlier event arrives late.
+//
+// The sink writes in FinishBundle and then, when streaming, commits the bundle's offsets.
 //
 // It does not write dwd_events or the daily aggregates (the events pipeline does), plan or commit
 // offsets of other pipelines, or scope regions to callers (the API does).

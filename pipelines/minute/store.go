@@ -25,6 +25,11 @@ type detailRow struct {
 	Regions   []string
 	ServiceID uint32
 	App       string
+	// Rollup rows (is_rollup = 1, see rollups) carry the sums of the new events of one minute,
+	// region path, service and app.
+	Rollup            bool
+	PageViews, Events uint64
+	Users, Sessions   []string
 }
 
 func fromEventRow(r events.Row) detailRow {
@@ -41,7 +46,7 @@ type detailKey struct {
 func (r detailRow) key() detailKey { return detailKey{r.Minute.Unix(), r.MessageID} }
 
 const (
-	detailInsert = "INSERT INTO dwd_minute_events (minute, event_time, message_id, type, user_key, session_id, regions, service_id, app, loaded_at)"
+	detailInsert = "INSERT INTO dwd_minute_events (minute, event_time, message_id, type, user_key, session_id, regions, service_id, app, loaded_at, is_rollup, page_views, events, users, sessions)"
 	// detailExists finds which keys of the external table batch_keys are stored already.
 	detailExists = `SELECT minute, message_id FROM dwd_minute_events
 WHERE minute IN (SELECT minute FROM batch_keys) AND (minute, message_id) IN (SELECT minute, message_id FROM batch_keys)`
@@ -83,6 +88,13 @@ func (st *store) checkSchema(ctx context.Context) error {
 	if n != uint64(len(views)) {
 		return fmt.Errorf("%w: %d of the views %v exist", ErrNotMigrated, n, views)
 	}
+	// Migration 0012: mv_minute_events counts the rollup rows the sink writes.
+	if err := st.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = 'dwd_minute_events' AND name = 'is_rollup'").Scan(&n); err != nil {
+		return fmt.Errorf("check the minute tables: %w", err)
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: dwd_minute_events has no rollup columns (migration 0012)", ErrNotMigrated)
+	}
 	return nil
 }
 
@@ -107,7 +119,9 @@ func (st *store) retry(ctx context.Context, what string, op func() error) error 
 }
 
 // insertNew inserts the rows whose (minute, message_id) dwd_minute_events does not have yet (a
-// key repeated within rows counts once: its first row) and returns how many that was.
+// key repeated within rows counts once: its first row), together with their rollup rows (see
+// rollups), and returns how many events that was. The rollups are computed once, from the
+// first check; a retry inserts whatever of events and rollups the table still lacks.
 func (st *store) insertNew(ctx context.Context, rows []detailRow) (int, error) {
 	seen := make(map[detailKey]bool, len(rows))
 	uniq := make([]detailRow, 0, len(rows))
@@ -118,18 +132,25 @@ func (st *store) insertNew(ctx context.Context, rows []detailRow) (int, error) {
 		}
 	}
 	added := -1
+	var pending []detailRow
 	err := st.retry(ctx, "write dwd_minute_events", func() error {
-		missing, err := st.missing(ctx, uniq)
+		check := pending
+		if added < 0 {
+			check = uniq
+		}
+		missing, err := st.missing(ctx, check)
 		if err != nil {
 			return err
 		}
 		if added < 0 {
 			added = len(missing)
+			missing = append(missing, rollups(missing)...)
 		}
-		if len(missing) == 0 {
+		pending = missing
+		if len(pending) == 0 {
 			return nil
 		}
-		return st.insertDetail(ctx, missing)
+		return st.insertDetail(ctx, pending)
 	})
 	return max(added, 0), err
 }
@@ -208,7 +229,19 @@ func (st *store) insertDetailBatch(ctx context.Context, rows []detailRow) error 
 	}
 	now := time.Now()
 	for _, r := range rows {
-		if err := b.Append(r.Minute, r.EventTime, r.MessageID, r.Type, r.UserKey, r.SessionID, r.Regions, r.ServiceID, r.App, now); err != nil {
+		var rollup uint8
+		if r.Rollup {
+			rollup = 1
+		}
+		users, sessions := r.Users, r.Sessions
+		if users == nil {
+			users = []string{}
+		}
+		if sessions == nil {
+			sessions = []string{}
+		}
+		if err := b.Append(r.Minute, r.EventTime, r.MessageID, r.Type, r.UserKey, r.SessionID, r.Regions, r.ServiceID, r.App, now,
+			rollup, r.PageViews, r.Events, users, sessions); err != nil {
 			_ = b.Abort()
 			return fmt.Errorf("insert dwd_minute_events row %s: %w", r.MessageID, err)
 		}
