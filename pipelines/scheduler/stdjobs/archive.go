@@ -62,22 +62,9 @@ func archiveRun(cfg OfflineConfig, deps Deps) scheduler.RunFunc {
 			return scheduler.RunResult{}, err
 		}
 		defer conn.Close()
-		var parts []string
-		rows, err := conn.Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE database = ? AND table = 'dwd_events' AND active ORDER BY partition", deps.Warehouse.Database)
+		parts, err := monthPartitions(ctx, conn, deps.Warehouse.Database, "dwd_events")
 		if err != nil {
-			return scheduler.RunResult{}, fmt.Errorf("list dwd_events partitions: %w", err)
-		}
-		for rows.Next() {
-			var p string
-			if err := rows.Scan(&p); err != nil {
-				rows.Close()
-				return scheduler.RunResult{}, fmt.Errorf("list dwd_events partitions: %w", err)
-			}
-			parts = append(parts, p)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return scheduler.RunResult{}, fmt.Errorf("list dwd_events partitions: %w", err)
+			return scheduler.RunResult{}, err
 		}
 		months, err := coldMonths(parts, run.Logical, cfg.ArchiveAfterMonths)
 		if err != nil {

@@ -131,3 +131,72 @@ func TestArchiveJob(t *testing.T) {
 		t.Fatalf("months left in dwd_events: %q, want 202404 and 202405", months)
 	}
 }
+
+// TestMinuteRetentionJob: with three months kept, a run on 2024-05-10 drops January from the
+// per-minute tables (events, metrics and sessions alike) and keeps February to May; with the
+// setting at 0 the job is declared disabled.
+func TestMinuteRetentionJob(t *testing.T) {
+	whCfg, conn := testenv.Warehouse(t)
+	ctx := testCtx(t)
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO dwd_minute_events (minute, event_time, message_id, type, user_key, session_id, regions, service_id, app, loaded_at)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range []time.Month{time.January, time.February, time.May} {
+		ts := time.Date(2024, m, 3, 9, 30, 0, 0, time.UTC)
+		if err := b.Append(ts, ts, fmt.Sprintf("m%d", i), "page", "u1", "s1", []string{"510104001001"}, uint32(1), "app", ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	deps := Deps{EventsGroup: group, Warehouse: whCfg}
+	off := DefaultOfflineConfig()
+	off.MinuteKeepMonths = 0
+	jobs, err := OfflineJobs(off, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(jobs, func(j scheduler.Job) bool { return j.Name == JobMinuteRetention }); i < 0 || !jobs[i].Disabled {
+		t.Fatalf("minute retention with minute-keep-months 0: want declared and disabled")
+	}
+	off.MinuteKeepMonths = 3
+	jobs, err = OfflineJobs(off, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs = slices.DeleteFunc(jobs, func(j scheduler.Job) bool { return j.Name != JobMinuteRetention })
+	cfg := scheduler.DefaultConfig()
+	cfg.Instance, cfg.CatchUp, cfg.Concurrency = "test", 0, 1
+	s, err := scheduler.New(ctx, metastoretest.SQLite(t), cfg, jobs, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Trigger(ctx, JobMinuteRetention, "2024-05-10T03:30:00+08:00", scheduler.EnqueueOptions{By: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RunQueued(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run, err := s.GetRun(ctx, res.Runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != scheduler.StateSucceeded || !strings.Contains(run.Message, "dwd_minute_events 2024-01") || strings.Contains(run.Message, "2024-02") {
+		t.Fatalf("run %s %q (error %q), want January dropped only", run.State, run.Message, run.Error)
+	}
+	for _, table := range minuteTables {
+		parts, err := monthPartitions(ctx, conn, whCfg.Database, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(parts, "202401") {
+			t.Errorf("%s still has January: %q", table, parts)
+		}
+	}
+	if parts, _ := monthPartitions(ctx, conn, whCfg.Database, "dwd_minute_events"); !slices.Equal(parts, []string{"202402", "202405"}) {
+		t.Errorf("dwd_minute_events months %q, want 202402 and 202405", parts)
+	}
+}

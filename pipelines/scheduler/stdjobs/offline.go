@@ -47,17 +47,20 @@ type OfflineConfig struct {
 	ArchiveDir string `flag:"offline-archive-dir" help:"directory of the Parquet archives of cold dwd_events months"`
 	// ArchiveDrop drops an archived month's partition once its files hold every row.
 	ArchiveDrop bool `flag:"offline-archive-drop" help:"drop an archived month from dwd_events once its Parquet files hold every row"`
-	// ArchiveSchedule is when the archive job runs.
-	ArchiveSchedule string `flag:"offline-archive-schedule" help:"cron schedule of the archive job"`
+	// ArchiveSchedule is when the archive job runs (and the minute-retention job).
+	ArchiveSchedule string `flag:"offline-archive-schedule" help:"cron schedule of the monthly archive and minute-retention jobs"`
+	// MinuteKeepMonths turns on the minute-retention job: months of the per-minute tables that
+	// ended more than this many months before the run's month are dropped. 0: kept forever.
+	MinuteKeepMonths int `flag:"minute-keep-months" help:"drop months of the per-minute tables older than this many months (0: keep all)"`
 }
 
 // DefaultOfflineConfig: in-process Prism, 30 days of retention, a one-hour funnel window,
 // 30-minute attempts; the archive job off (when turned on: var/archive, monthly on the 2nd at
-// 03:30, partitions dropped once archived).
+// 03:30, partitions dropped once archived); three months of per-minute metrics.
 func DefaultOfflineConfig() OfflineConfig {
 	o := offline.DefaultOptions()
 	return OfflineConfig{Runner: o.Runner, RetentionDays: o.RetentionDays, FunnelWindow: time.Duration(o.FunnelWindow) * time.Second,
-		Timeout: 30 * time.Minute, ArchiveDir: "var/archive", ArchiveDrop: true, ArchiveSchedule: "30 3 2 * *"}
+		Timeout: 30 * time.Minute, ArchiveDir: "var/archive", ArchiveDrop: true, ArchiveSchedule: "30 3 2 * *", MinuteKeepMonths: 3}
 }
 
 // Validate names the bad field by its flag.
@@ -80,6 +83,9 @@ func (c OfflineConfig) Validate() error {
 	}
 	if c.ArchiveAfterMonths < 0 || c.ArchiveAfterMonths > 1200 {
 		errs = append(errs, fmt.Errorf("offline-archive-after-months %d: want 0 (off) to 1200", c.ArchiveAfterMonths))
+	}
+	if c.MinuteKeepMonths < 0 || c.MinuteKeepMonths > 1200 {
+		errs = append(errs, fmt.Errorf("minute-keep-months %d: want 0 (keep all) to 1200", c.MinuteKeepMonths))
 	}
 	if c.ArchiveAfterMonths > 0 && c.ArchiveDir == "" {
 		errs = append(errs, errors.New("offline-archive-dir: empty while the archive job is on"))
@@ -118,7 +124,7 @@ func OfflineJobs(cfg OfflineConfig, deps Deps) ([]scheduler.Job, error) {
 			Timeout:     cfg.Timeout,
 		})
 	}
-	return append(out, archiveJob(cfg, deps)), nil
+	return append(out, archiveJob(cfg, deps), minuteRetentionJob(cfg, deps)), nil
 }
 
 // OfflineFuncs are the offline jobs' run functions by "offline_" + job name, for jobs declared
@@ -129,6 +135,7 @@ func OfflineFuncs(cfg OfflineConfig, deps Deps) map[string]scheduler.RunFunc {
 		out[FuncOffline+spec.Name] = offlineRun(cfg.options(deps), spec.Name)
 	}
 	out[FuncArchive] = archiveRun(cfg, deps)
+	out[FuncMinuteRetention] = minuteRetentionRun(cfg, deps)
 	return out
 }
 

@@ -127,16 +127,17 @@ func countOf(names []string, name string) int {
 func TestOfflineConfig(t *testing.T) {
 	bad := DefaultOfflineConfig()
 	bad.Runner, bad.RetentionDays, bad.FunnelWindow, bad.Timeout, bad.UnitRows = "", 0, 0, 0, -1
-	bad.ArchiveAfterMonths, bad.ArchiveDir = 2, ""
+	bad.ArchiveAfterMonths, bad.ArchiveDir, bad.MinuteKeepMonths = 2, "", -1
 	_, err := OfflineJobs(bad, Deps{EventsGroup: group})
-	for _, flag := range []string{"offline-runner", "offline-retention-days", "offline-funnel-window", "offline-timeout", "offline-unit-rows", "offline-archive-dir"} {
+	for _, flag := range []string{"offline-runner", "offline-retention-days", "offline-funnel-window", "offline-timeout", "offline-unit-rows", "offline-archive-dir", "minute-keep-months"} {
 		if err == nil || !strings.Contains(err.Error(), flag) {
 			t.Errorf("bad config: %v, want %s named", err, flag)
 		}
 	}
 	funcs := OfflineFuncs(DefaultOfflineConfig(), Deps{})
 	_, okArchive := funcs[FuncArchive]
-	if _, ok := funcs[FuncOffline+JobUserDaily]; !ok || !okArchive || len(funcs) != 6 {
-		t.Errorf("offline funcs: %d, want 6 including %s and %s", len(funcs), FuncOffline+JobUserDaily, FuncArchive)
+	_, okMinutes := funcs[FuncMinuteRetention]
+	if _, ok := funcs[FuncOffline+JobUserDaily]; !ok || !okArchive || !okMinutes || len(funcs) != 7 {
+		t.Errorf("offline funcs: %d, want 7 including %s, %s and %s", len(funcs), FuncOffline+JobUserDaily, FuncArchive, FuncMinuteRetention)
 	}
 }
