@@ -123,21 +123,27 @@ func Clean(e event.Event, loc *time.Location) (Row, error) {
 	r.EventTime, r.ReceivedAt = ts.Unix(), received.Unix()
 	r.EventDate = ts.In(loc).Format(time.DateOnly)
 
-	ctx := object(e.Context)
-	props := object(e.Properties)
-	r.RegionCode = digits(firstNonEmpty(scalar(ctx["region_code"]), scalar(props["region_code"])))
+	var ctx [6]json.RawMessage // contextKeys
+	var props [3]json.RawMessage
+	var sub [1]json.RawMessage
+	lookup(e.Context, contextKeys, ctx[:])
+	lookup(e.Properties, contextKeys[:3], props[:])
+	r.RegionCode = digits(firstNonEmpty(scalar(ctx[0]), scalar(props[0])))
 	if len(r.RegionCode) != 12 {
 		r.RegionCode = ""
 	}
-	if sid := firstNonEmpty(scalar(props["service_id"]), scalar(ctx["service_id"])); sid != "" {
+	if sid := firstNonEmpty(scalar(props[1]), scalar(ctx[1])); sid != "" {
 		if n, err := strconv.ParseFloat(sid, 64); err == nil && n >= 1 && n <= 1<<32-1 && n == float64(uint32(n)) {
 			r.ServiceID = uint32(n)
 		}
 	}
-	r.SessionID = cleanText(firstNonEmpty(scalar(ctx["session_id"]), scalar(props["session_id"])), maxIDLen)
-	r.App = cleanText(scalar(object(ctx["app"])["name"]), maxNameLen)
-	r.OS = cleanText(scalar(object(ctx["os"])["name"]), maxNameLen)
-	r.Device = cleanText(scalar(object(ctx["device"])["type"]), maxNameLen)
+	r.SessionID = cleanText(firstNonEmpty(scalar(ctx[2]), scalar(props[2])), maxIDLen)
+	lookup(ctx[3], nameKey, sub[:])
+	r.App = cleanText(scalar(sub[0]), maxNameLen)
+	lookup(ctx[4], nameKey, sub[:])
+	r.OS = cleanText(scalar(sub[0]), maxNameLen)
+	lookup(ctx[5], typeKey, sub[:])
+	r.Device = cleanText(scalar(sub[0]), maxNameLen)
 	r.Properties = compactJSON(e.Properties)
 	return r, nil
 }
@@ -172,6 +178,14 @@ func cleanText(s string, max int) string {
 	}
 	return b.String()
 }
+
+// The members Clean reads: of the context (the first three also of the properties), and of the
+// context's app and os (name) and device (type).
+var (
+	contextKeys = []string{"region_code", "service_id", "session_id", "app", "os", "device"}
+	nameKey     = []string{"name"}
+	typeKey     = []string{"type"}
+)
 
 func object(raw json.RawMessage) map[string]json.RawMessage {
 	raw = bytes.TrimSpace(raw)

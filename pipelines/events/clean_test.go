@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -146,4 +147,47 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("properties not JSON: %q", r.Properties)
 		}
 	})
+}
+
+// FuzzMembers: the fast member reader agrees with decoding the object into a map, for every
+// key the input has and for the keys Clean reads.
+func FuzzMembers(f *testing.F) {
+	for _, s := range []string{
+		`{"region_code":"510104017001","app":{"name":"市民云"},"os":{"name":"iOS","version":"17"},"device":{"type":"ios"}}`,
+		`{"a":1,"a":2, "b" : [1,{"c":"}"}] ,"d":"x\"y","e":true,"f":null,"g":-1.5e3}`,
+		`{"region\u005fcode":"1","region_code":"2"}`, `{}`, ` { } `, `[1]`, `"x"`, `{"a":}`, `{"a":"\ud800"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m := object(b)
+		keys := append([]string{}, contextKeys...)
+		for k := range m {
+			keys = append(keys, k)
+		}
+		vals := make([]json.RawMessage, len(keys))
+		lookup(b, keys, vals)
+		for i, k := range keys {
+			if !bytes.Equal(vals[i], m[k]) {
+				t.Fatalf("key %q: lookup %q, map %q (input %q)", k, vals[i], m[k], b)
+			}
+		}
+	})
+}
+
+func BenchmarkClean(b *testing.B) {
+	raw := []byte(`{"messageId":"m-1","type":"page","name":"首页","anonymousId":"a-1","userId":"u-1","timestamp":"2026-01-01T00:00:00Z",
+"receivedAt":"2026-01-01T00:00:01Z","source":"citypulse-app","context":{"app":{"name":"市民云","version":"5.2.0"},"os":{"name":"Android","version":"14"},
+"device":{"type":"android","model":"P60"},"region_code":"510104017001","session_id":"s-1","page":{"path":"/home","url":"https://x/home"},
+"server":{"ip":"10.0.0.0","user_agent":"Mozilla/5.0"}},"properties":{"service_id":12,"path":"/home","title":"首页"}}`)
+	var e event.Event
+	if err := json.Unmarshal(raw, &e); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Clean(e, time.UTC); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
