@@ -1,7 +1,6 @@
 package feeds
 
 import (
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -62,19 +61,13 @@ func (g *Gateway) adminHandler() http.Handler {
 			httpserve.WriteError(w, http.StatusNotFound, "", "the admin API is off: set feeds-admin-token to turn it on")
 			return
 		}
-		if !g.adminAuthorized(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="citypulse-feeds-admin"`)
-			httpserve.WriteError(w, http.StatusUnauthorized, "Authorization", "want Bearer <feeds-admin-token>")
+		if !httpserve.HasBearer(r, g.cfg.AdminToken) {
+			httpserve.WriteUnauthorized(w, "citypulse-feeds-admin", "feeds-admin-token")
 			g.log.Warn("feeds admin: unauthorized request", "method", r.Method, "path", r.URL.Path, "remote", remoteHost(r))
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-func (g *Gateway) adminAuthorized(r *http.Request) bool {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(g.cfg.AdminToken)) == 1
 }
 
 func (g *Gateway) adminListSources(w http.ResponseWriter, r *http.Request) {
