@@ -1,6 +1,7 @@
 package stdjobs
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -73,38 +74,13 @@ func TestArchiveJob(t *testing.T) {
 	deps := Deps{EventsGroup: group, Warehouse: whCfg}
 
 	off := DefaultOfflineConfig()
-	jobs, err := OfflineJobs(off, deps)
-	if err != nil {
-		t.Fatal(err)
+	if !declared(t, off, deps, JobArchive).Disabled {
+		t.Fatal("archive job with offline-archive-after-months 0: want declared and disabled")
 	}
-	if i := slices.IndexFunc(jobs, func(j scheduler.Job) bool { return j.Name == JobArchive }); i < 0 || !jobs[i].Disabled {
-		t.Fatalf("archive job with offline-archive-after-months 0: want declared and disabled, got %+v", jobs)
-	}
-
 	off.ArchiveAfterMonths, off.ArchiveDir = 1, filepath.Join(t.TempDir(), "archive")
-	jobs, err = OfflineJobs(off, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jobs = slices.DeleteFunc(jobs, func(j scheduler.Job) bool { return j.Name != JobArchive })
-	cfg := scheduler.DefaultConfig()
-	cfg.Instance, cfg.CatchUp, cfg.Concurrency = "test", 0, 1
-	s, err := scheduler.New(ctx, metastoretest.SQLite(t), cfg, jobs, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := oneJobScheduler(t, ctx, declared(t, off, deps, JobArchive))
 	for round, want := range []string{"archived 2024-03", "no cold month"} {
-		res, err := s.Trigger(ctx, JobArchive, "2024-05-10T03:30:00+08:00", scheduler.EnqueueOptions{By: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.RunQueued(ctx); err != nil {
-			t.Fatal(err)
-		}
-		run, err := s.GetRun(ctx, res.Runs[0].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		run := runAt(t, ctx, s, JobArchive, "2024-05-10T03:30:00+08:00")
 		if run.State != scheduler.StateSucceeded || !strings.Contains(run.Message, want) {
 			t.Fatalf("round %d: run %s %q (error %q), want succeeded with %q", round, run.State, run.Message, run.Error, want)
 		}
@@ -154,36 +130,12 @@ func TestMinuteRetentionJob(t *testing.T) {
 	deps := Deps{EventsGroup: group, Warehouse: whCfg}
 	off := DefaultOfflineConfig()
 	off.MinuteKeepMonths = 0
-	jobs, err := OfflineJobs(off, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if i := slices.IndexFunc(jobs, func(j scheduler.Job) bool { return j.Name == JobMinuteRetention }); i < 0 || !jobs[i].Disabled {
-		t.Fatalf("minute retention with minute-keep-months 0: want declared and disabled")
+	if !declared(t, off, deps, JobMinuteRetention).Disabled {
+		t.Fatal("minute retention with minute-keep-months 0: want declared and disabled")
 	}
 	off.MinuteKeepMonths = 3
-	jobs, err = OfflineJobs(off, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jobs = slices.DeleteFunc(jobs, func(j scheduler.Job) bool { return j.Name != JobMinuteRetention })
-	cfg := scheduler.DefaultConfig()
-	cfg.Instance, cfg.CatchUp, cfg.Concurrency = "test", 0, 1
-	s, err := scheduler.New(ctx, metastoretest.SQLite(t), cfg, jobs, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := s.Trigger(ctx, JobMinuteRetention, "2024-05-10T03:30:00+08:00", scheduler.EnqueueOptions{By: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RunQueued(ctx); err != nil {
-		t.Fatal(err)
-	}
-	run, err := s.GetRun(ctx, res.Runs[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := oneJobScheduler(t, ctx, declared(t, off, deps, JobMinuteRetention))
+	run := runAt(t, ctx, s, JobMinuteRetention, "2024-05-10T03:30:00+08:00")
 	if run.State != scheduler.StateSucceeded || !strings.Contains(run.Message, "dwd_minute_events 2024-01") || strings.Contains(run.Message, "2024-02") {
 		t.Fatalf("run %s %q (error %q), want January dropped only", run.State, run.Message, run.Error)
 	}
@@ -199,4 +151,47 @@ func TestMinuteRetentionJob(t *testing.T) {
 	if parts, _ := monthPartitions(ctx, conn, whCfg.Database, "dwd_minute_events"); !slices.Equal(parts, []string{"202402", "202405"}) {
 		t.Errorf("dwd_minute_events months %q, want 202402 and 202405", parts)
 	}
+}
+
+// declared is the job name among OfflineJobs(off, deps).
+func declared(t *testing.T, off OfflineConfig, deps Deps, name string) scheduler.Job {
+	t.Helper()
+	jobs, err := OfflineJobs(off, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(jobs, func(j scheduler.Job) bool { return j.Name == name })
+	if i < 0 {
+		t.Fatalf("no job %s declared", name)
+	}
+	return jobs[i]
+}
+
+// oneJobScheduler is a scheduler of job alone on a fresh SQLite metadata store.
+func oneJobScheduler(t *testing.T, ctx context.Context, job scheduler.Job) *scheduler.Scheduler {
+	t.Helper()
+	cfg := scheduler.DefaultConfig()
+	cfg.Instance, cfg.CatchUp, cfg.Concurrency = "test", 0, 1
+	s, err := scheduler.New(ctx, metastoretest.SQLite(t), cfg, []scheduler.Job{job}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runAt triggers job for logical, runs it and returns its record.
+func runAt(t *testing.T, ctx context.Context, s *scheduler.Scheduler, job, logical string) scheduler.RunRecord {
+	t.Helper()
+	res, err := s.Trigger(ctx, job, logical, scheduler.EnqueueOptions{By: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RunQueued(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run, err := s.GetRun(ctx, res.Runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
 }
