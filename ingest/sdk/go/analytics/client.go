@@ -169,49 +169,51 @@ func (c *Client) put(it item) error {
 	}
 	c.stats.pending.Add(1)
 	n := int64(len(it.data))
-	var timeout <-chan time.Time
-	if c.cfg.blockTimeout > 0 {
-		t := time.NewTimer(c.cfg.blockTimeout)
-		defer t.Stop()
-		timeout = t.C
-	}
-	var poll *time.Ticker
-	for {
-		if c.queued.Add(n) <= int64(c.cfg.queueBytes) { // the bytes are reserved: now a slot
-			select {
-			case c.queue <- it:
-				c.stats.enqueued.Add(1)
-				return nil
-			default:
-			}
-			if timeout != nil {
-				select {
-				case c.queue <- it:
-					c.stats.enqueued.Add(1)
-					return nil
-				case <-timeout:
-				}
-			}
-			c.queued.Add(-n)
-			break
-		}
-		c.queued.Add(-n)
-		if timeout == nil {
-			break
-		}
-		if poll == nil { // over the bytes: look again as the batcher takes messages out
-			poll = time.NewTicker(time.Millisecond)
-			defer poll.Stop()
-		}
-		select {
-		case <-poll.C:
-			continue
-		case <-timeout:
-		}
-		break
+	if c.tryPut(it, n) || (c.cfg.blockTimeout > 0 && c.waitPut(it, n)) {
+		c.stats.enqueued.Add(1)
+		return nil
 	}
 	c.stats.pending.Add(-1)
 	return fmt.Errorf("%w: %d messages, %d bytes queued (at most %d, %d bytes)", ErrQueueFull, len(c.queue), c.queued.Load(), c.cfg.queueSize, c.cfg.queueBytes)
+}
+
+// tryPut queues it, of n bytes, at once if the bytes fit under WithQueueBytes and a slot is free.
+func (c *Client) tryPut(it item, n int64) bool {
+	if c.queued.Add(n) <= int64(c.cfg.queueBytes) {
+		select {
+		case c.queue <- it:
+			return true
+		default:
+		}
+	}
+	c.queued.Add(-n)
+	return false
+}
+
+// waitPut queues it, of n bytes, within BlockTimeout: with the bytes reserved it waits for a
+// slot; while they do not fit it looks again every millisecond, as the batcher takes messages out.
+func (c *Client) waitPut(it item, n int64) bool {
+	timeout := time.NewTimer(c.cfg.blockTimeout)
+	defer timeout.Stop()
+	poll := time.NewTicker(time.Millisecond)
+	defer poll.Stop()
+	for {
+		if c.queued.Add(n) <= int64(c.cfg.queueBytes) {
+			select {
+			case c.queue <- it:
+				return true
+			case <-timeout.C:
+				c.queued.Add(-n)
+				return false
+			}
+		}
+		c.queued.Add(-n)
+		select {
+		case <-poll.C:
+		case <-timeout.C:
+			return false
+		}
+	}
 }
 
 // refuse counts a message Enqueue does not take and returns err.
