@@ -74,7 +74,9 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	if err != nil {
 		return err
 	}
+	tokenHint := "the api-admin-token you set"
 	if cfg.API.AdminToken == "" {
+		tokenHint = "$(cat " + filepath.Join(cfg.StateDir, adminTokenFile) + ")"
 		if cfg.API.AdminToken, err = stateToken(cfg.StateDir, adminTokenFile); err != nil {
 			return err
 		}
@@ -139,7 +141,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	fmt.Fprintf(out, "  feeds        http://%s/v1/feeds/{dataset}  (signed pushes and file uploads)\n", cfg.Feeds.Listen)
 	fmt.Fprintf(out, "  review       %s/api/v1/community/changes  (departments' change requests)\n", apiURL)
 	fmt.Fprintf(out, "  jobs         %s/jobs\n", apiURL)
-	fmt.Fprintf(out, "  writes       plan apply, review decisions, job trigger/backfill: Authorization: Bearer $(cat %s)\n", filepath.Join(cfg.StateDir, adminTokenFile))
+	fmt.Fprintf(out, "  writes       plan apply, review decisions, job trigger/backfill: Authorization: Bearer %s\n", tokenHint)
 	fmt.Fprintf(out, "  ClickHouse   clickhouse-client --host %s --port %s --database %s\n", hostPort(cfg.Warehouse.Addr)[0], hostPort(cfg.Warehouse.Addr)[1], cfg.Warehouse.Database)
 	fmt.Fprintf(out, "Press Ctrl-C to stop.\n\n")
 
