@@ -11,10 +11,11 @@
 // track(event, properties), page(name, properties), identify(userId, traits), alias(userId,
 // previousId), reset(), flush() and setConsent(bool). The SDK sends Segment-spec events in
 // batches to <collector>/v1/batch with the write key as HTTP Basic username (in the body for
-// navigator.sendBeacon, which cannot set headers), keeps unsent events in localStorage across
-// reloads, retries with exponential backoff and jitter on network errors, 408, 429 and 5xx, and
-// drops (counting) batches the collector refuses with another 4xx. See src/client.ts for every
-// option and docs/tracking.md for the event model.
+// navigator.sendBeacon, which cannot set headers), gzips batches over 1 KiB with
+// CompressionStream where the browser has it (never beacons, which cannot say so), keeps unsent
+// events in localStorage across reloads, retries with exponential backoff and jitter on network
+// errors, 408, 429 and 5xx, and drops (counting) batches the collector refuses with another 4xx.
+// See src/client.ts for every option and docs/tracking.md for the event model.
 //
 // The tests load the built files in headless Chromium (internal/testenv.Chromium) from a page
 // served on another origin than the collector, and follow the events through the real collector,

@@ -2,6 +2,7 @@ package js_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -64,6 +66,11 @@ type request struct {
 	Events   []map[string]any // the batch items
 	Status   int              // what the collector (or the gate) answered
 	Rejected []string         // messageIds the collector rejected
+	Encoding string           // the Content-Encoding header ("" or "gzip")
+	Wire     int              // body bytes as sent
+	Bytes    int              // body bytes after gunzip (= Wire for a plain body)
+	Query    string           // the URL's query (the SDK sends none)
+	Gzip     bool             // the body starts with gzip's magic bytes, whatever the header says
 }
 
 // gate is in front of the collector: it records every batch and can make the collector
@@ -105,10 +112,15 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.next.ServeHTTP(w, r)
 		return
 	}
-	body, err := io.ReadAll(r.Body)
+	wire, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
+	}
+	enc := strings.ToLower(r.Header.Get("Content-Encoding"))
+	body := wire
+	if enc == "gzip" {
+		body = gunzip(wire) // the gate's own copy; the collector gets the gzip body as sent
 	}
 	var b struct {
 		Batch    []map[string]any `json:"batch"`
@@ -117,7 +129,8 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = json.Unmarshal(body, &b) // the collector judges the body
 	_, _, basic := r.BasicAuth()
-	req := request{Beacon: !basic && b.WriteKey != "", SentAt: b.SentAt, Events: b.Batch}
+	req := request{Beacon: !basic && b.WriteKey != "", SentAt: b.SentAt, Events: b.Batch, Encoding: enc, Wire: len(wire), Bytes: len(body),
+		Query: r.URL.RawQuery, Gzip: bytes.HasPrefix(wire, []byte{0x1f, 0x8b})}
 
 	g.mu.Lock()
 	if g.down {
@@ -140,7 +153,7 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Unlock()
 
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Body = io.NopCloser(bytes.NewReader(wire))
 	rec := httptest.NewRecorder()
 	g.next.ServeHTTP(rec, r)
 	req.Status = rec.Code
@@ -161,6 +174,33 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// gunzip decompresses a gzip body for the gate's record; nil when it is not gzip (the collector
+// answers that).
+func gunzip(b []byte) []byte {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// query returns the recorded requests whose URL query is q.
+func (g *gate) query(q string) []request {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []request
+	for _, r := range g.reqs {
+		if r.Query == q {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // requests returns the recorded requests carrying an event of the anonymous id.

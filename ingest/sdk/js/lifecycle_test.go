@@ -111,12 +111,12 @@ func reloadQueued(t *testing.T, s *stack, tab context.Context) func(*testing.T) 
 }
 
 // beaconOnHide: what is queued when the page goes away leaves by navigator.sendBeacon, with the
-// write key in the body.
+// write key in the body, uncompressed even over the gzip threshold (see gzipBeacon).
 func beaconOnHide(t *testing.T, s *stack, tab context.Context) func(*testing.T) {
 	site := newSite(t, pageOpts{Endpoint: s.URL, Options: map[string]any{"flushInterval": 600000, "flushAt": 100}})
 	open(t, tab, site.url("/leave"))
 	anon := eval[string](t, tab, `citypulse.anonymousId()`)
-	run(t, tab, `citypulse.track('leaving', {reason: 'done'})`)
+	run(t, tab, `citypulse.track('leaving', {reason: 'done', note: 'x'.repeat(2000)})`) // over the gzip threshold
 	if st := stats(t, tab); st.Queued != 2 {
 		t.Fatalf("queued %d, want 2 (page, leaving)", st.Queued)
 	}
@@ -127,6 +127,9 @@ func beaconOnHide(t *testing.T, s *stack, tab context.Context) func(*testing.T) 
 	reqs := s.gate.requests(anon)
 	if len(reqs) != 1 || !reqs[0].Beacon || reqs[0].Status != http.StatusOK || len(reqs[0].Events) != 2 {
 		t.Errorf("requests %+v, want one beacon with both events, accepted", reqs)
+	}
+	if len(reqs) == 1 && (reqs[0].Encoding != "" || reqs[0].Gzip || reqs[0].Bytes <= defaultThreshold) {
+		t.Errorf("beacon of %d bytes, Content-Encoding %q, gzip body %v: want a plain body over the gzip threshold", reqs[0].Bytes, reqs[0].Encoding, reqs[0].Gzip)
 	}
 	return func(t *testing.T) {
 		if n := s.rows(t, anon, "event = 'leaving' OR type = 'page'"); n != 2 {

@@ -42,6 +42,14 @@ func TestBrowserSDK(t *testing.T) {
 		{"sendBeacon on page hide", beaconOnHide},
 		{"consent off stops sending", consentOff},
 		{"retries and refusals", retries},
+		{"gzip: batches over the threshold", gzipBatches},
+		{"gzip: 415 to a gzip body, resent plain", gzipRefused},
+		{"gzip: compress false sends plain", compressOff},
+		{"gzip: threshold above the batch sends plain", thresholdAbove},
+		{"gzip: no CompressionStream sends plain", noCompressionStream},
+		{"gzip: CompressionStream throws, sends plain", compressionThrows},
+		{"gzip: compression fails midway, sends plain", compressionFails},
+		{"gzip: the collector refuses a gzip beacon", gzipBeacon},
 	} {
 		var rows func(*testing.T)
 		if t.Run(sc.name, func(t *testing.T) { rows = sc.run(t, s, newTab(t, browser)) }) && rows != nil {

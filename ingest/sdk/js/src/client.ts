@@ -20,6 +20,10 @@ export interface Options {
   flushInterval?: number;
   /** Largest batch body, bytes (the collector's default limit is 512 KiB). Default 200000. */
   maxBatchBytes?: number;
+  /** Gzip batch bodies (Content-Encoding: gzip) where the browser has CompressionStream. Default true. */
+  compress?: boolean;
+  /** Bodies over this many bytes (UTF-8 JSON) are gzipped when compress is on. Default 1024. */
+  compressThreshold?: number;
   /** Most events kept in the offline queue; beyond, the oldest are dropped and counted. Default 1000. */
   maxQueue?: number;
   /** First retry delay, ms; it doubles per failure, with jitter. Default 1000. */
@@ -53,6 +57,8 @@ const DEFAULTS = {
   flushAt: 20,
   flushInterval: 5000,
   maxBatchBytes: 200000,
+  compress: true,
+  compressThreshold: 1024,
   maxQueue: 1000,
   retryBase: 1000,
   retryMax: 60000,
@@ -349,7 +355,8 @@ export class Client {
       if (!batch.length) return;
       const ids = batch.map((e) => e.messageId);
       this.inflight = ids;
-      const r = await post(this.url, this.key, JSON.stringify({ batch, sentAt: iso() }));
+      const gzipAbove = this.o.compress ? Math.max(0, this.o.compressThreshold) : -1;
+      const r = await post(this.url, this.key, JSON.stringify({ batch, sentAt: iso() }), gzipAbove);
       this.inflight = [];
       if (r.ok) {
         this.failures = 0;
