@@ -138,11 +138,11 @@ func Clean(e event.Event, loc *time.Location) (Row, error) {
 		}
 	}
 	r.SessionID = cleanText(firstNonEmpty(scalar(ctx[2]), scalar(props[2])), maxIDLen)
-	lookup(ctx[3], nameKey, sub[:])
+	lookupOf(ctx[3], nameKey, sub[:], true)
 	r.App = cleanText(scalar(sub[0]), maxNameLen)
-	lookup(ctx[4], nameKey, sub[:])
+	lookupOf(ctx[4], nameKey, sub[:], true)
 	r.OS = cleanText(scalar(sub[0]), maxNameLen)
-	lookup(ctx[5], typeKey, sub[:])
+	lookupOf(ctx[5], typeKey, sub[:], true)
 	r.Device = cleanText(scalar(sub[0]), maxNameLen)
 	r.Properties = compactJSON(e.Properties)
 	return r, nil
@@ -151,6 +151,44 @@ func Clean(e event.Event, loc *time.Location) (Row, error) {
 // cleanText replaces invalid UTF-8, drops control and format characters, collapses runs of
 // white space, trims, and caps the length at max runes.
 func cleanText(s string, max int) string {
+	if plainText(s, max) {
+		return s
+	}
+	return cleanTextSlow(s, max)
+}
+
+// plainText reports whether cleanTextSlow would return s unchanged: valid UTF-8 without
+// control, format or space characters other than single inner ASCII spaces, at most max runes.
+func plainText(s string, max int) bool {
+	n := 0
+	for i := 0; i < len(s); n++ {
+		if n >= max {
+			return false
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == ' ':
+				if i == 0 || i == len(s)-1 || s[i+1] == ' ' {
+					return false
+				}
+			case c < 0x20 || c == 0x7f:
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// cleanTextSlow is cleanText for any text.
+func cleanTextSlow(s string, max int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
@@ -205,6 +243,43 @@ func scalar(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return ""
 	}
+	if s, ok := plainScalar(raw); ok {
+		return s
+	}
+	return scalarSlow(raw)
+}
+
+// plainScalar is scalar's common cases, without encoding/json: a string without escapes in
+// valid UTF-8, or a number of digits only (raw is trimmed and not empty).
+func plainScalar(raw json.RawMessage) (string, bool) {
+	if raw[0] == '"' {
+		if len(raw) < 2 || raw[len(raw)-1] != '"' {
+			return "", false
+		}
+		b := raw[1 : len(raw)-1]
+		for _, c := range b {
+			if c == '\\' || c == '"' || c < 0x20 {
+				return "", false
+			}
+		}
+		if !utf8.Valid(b) {
+			return "", false
+		}
+		return strings.TrimSpace(string(b)), true
+	}
+	if raw[0] == '0' && len(raw) > 1 {
+		return "", false
+	}
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	return string(raw), true
+}
+
+// scalarSlow is scalar for any trimmed, non-empty raw.
+func scalarSlow(raw json.RawMessage) string {
 	switch raw[0] {
 	case '"':
 		var s string
@@ -241,9 +316,30 @@ func compactJSON(raw json.RawMessage) string {
 	if len(raw) == 0 || raw[0] != '{' {
 		return "{}"
 	}
+	if compactAlready(raw) && json.Valid(raw) && utf8.Valid(raw) {
+		return string(raw)
+	}
 	var b bytes.Buffer
 	if json.Compact(&b, raw) != nil {
 		return "{}"
 	}
 	return strings.ToValidUTF8(b.String(), "\uFFFD")
+}
+
+// compactAlready reports whether raw has no white space outside its strings (what json.Compact
+// removes), reading strings as JSON does.
+func compactAlready(raw []byte) bool {
+	in := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case !in && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return false
+		}
+	}
+	return true
 }

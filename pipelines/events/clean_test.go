@@ -191,3 +191,49 @@ func BenchmarkClean(b *testing.B) {
 		}
 	}
 }
+
+// FuzzCleanFastPaths: Clean's fast paths give what the general code gives, for any input: the
+// text cleaner, the scalar reader, the properties compactor and member lookups inside an
+// already validated object.
+func FuzzCleanFastPaths(f *testing.F) {
+	for _, s := range []string{`"首页"`, `" a  b "`, `12`, `012`, `-1.5e3`, `"a\"b"`, "\"\x7f\"", `"\u2028"`, "\"\xc2\xa0x\"",
+		`{"a": 1}`, `{"a":"x y","b":[1,2]}`, `{"t":"<&>\u2028"}`, "{\"a\":\"\xff\"}", `{"app":{"name":"x","name":"y"}}`} {
+		f.Add([]byte(s), 5)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte, max int) {
+		max = 1 + abs(max)%600
+		if got, want := cleanText(string(raw), max), cleanTextSlow(string(raw), max); got != want {
+			t.Fatalf("cleanText(%q, %d) = %q, want %q", raw, max, got, want)
+		}
+		if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 {
+			if got, want := scalar(raw), scalarSlow(trimmed); got != want {
+				t.Fatalf("scalar(%q) = %q, want %q", raw, got, want)
+			}
+		}
+		want := "{}"
+		if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 && trimmed[0] == '{' {
+			var b bytes.Buffer
+			if json.Compact(&b, trimmed) == nil {
+				want = strings.ToValidUTF8(b.String(), "\uFFFD")
+			}
+		}
+		if got := compactJSON(raw); got != want {
+			t.Fatalf("compactJSON(%q) = %q, want %q", raw, got, want)
+		}
+		for k, v := range object(raw) {
+			var vals [2]json.RawMessage
+			lookupOf(v, []string{"name", "type"}, vals[:], true)
+			m := object(v)
+			if !bytes.Equal(vals[0], m["name"]) || !bytes.Equal(vals[1], m["type"]) {
+				t.Fatalf("lookup in %q of %q: %q, want %q %q", k, v, vals, m["name"], m["type"])
+			}
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

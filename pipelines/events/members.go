@@ -11,9 +11,15 @@ import (
 // does). ok is false when raw is not a valid JSON object, or when a key has escapes or invalid
 // UTF-8 (then the caller decodes with encoding/json, which rewrites such keys). Values are sub-slices of raw.
 func members(raw json.RawMessage, keys []string, vals []json.RawMessage) (ok bool) {
+	return membersOf(raw, keys, vals, false)
+}
+
+// membersOf is members; valid says raw is known to be valid JSON (a value lookup returned),
+// which spares checking it again.
+func membersOf(raw json.RawMessage, keys []string, vals []json.RawMessage, valid bool) (ok bool) {
 	clear(vals)
 	raw = bytes.TrimSpace(raw)
-	if len(raw) < 2 || raw[0] != '{' || !json.Valid(raw) {
+	if len(raw) < 2 || raw[0] != '{' || !(valid || json.Valid(raw)) {
 		return false
 	}
 	i := skipSpace(raw, 1)
@@ -101,7 +107,13 @@ func valueEnd(b []byte, i int) int {
 // lookup is members with a fallback: the values of keys in the object raw (nil where absent, all
 // nil when raw is not an object), as object(raw)[key] would give them.
 func lookup(raw json.RawMessage, keys []string, vals []json.RawMessage) {
-	if members(raw, keys, vals) {
+	lookupOf(raw, keys, vals, false)
+}
+
+// lookupOf is lookup; valid as for membersOf. Every value lookup returns is valid JSON (a part
+// of a valid object), so a lookup inside it passes valid.
+func lookupOf(raw json.RawMessage, keys []string, vals []json.RawMessage, valid bool) {
+	if membersOf(raw, keys, vals, valid) {
 		return
 	}
 	m := object(raw)

@@ -89,7 +89,7 @@ func (f *decodeFn) Setup() { f.read = beam.NewCounter("events", CounterRead) }
 func (f *decodeFn) ProcessElement(ctx context.Context, rec kafkaio.Record, emit func(string, []byte), bad func(string)) {
 	f.read.Inc(ctx, 1)
 	var e event.Event
-	if err := json.Unmarshal(rec.Value, &e); err != nil {
+	if err := event.DecodeRecord(rec.Value, &e); err != nil {
 		bad(deadLetter(fmt.Sprintf("undecodable record at %s[%d]@%d: %v", rec.Topic, rec.Partition, rec.Offset, err), "", e, rec.Value))
 		return
 	}
@@ -126,7 +126,7 @@ func (f *dedupeFn) ProcessElement(ctx context.Context, id string, values func(*[
 	var v []byte
 	for values(&v) {
 		var e event.Event
-		if json.Unmarshal(v, &e) != nil {
+		if event.DecodeRecord(v, &e) != nil {
 			continue // decodeFn already proved it decodes
 		}
 		if n == 0 || e.ReceivedAt.Before(best.ReceivedAt) || (e.ReceivedAt.Equal(best.ReceivedAt) && string(v) < string(bestRaw)) {

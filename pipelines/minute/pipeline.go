@@ -2,7 +2,6 @@ package minute
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -151,7 +150,7 @@ func (f *writeFn) ProcessElement(ctx context.Context, m kafkaio.Message, _ func(
 	f.read.Inc(ctx, 1)
 	f.prog.Add(m)
 	var e event.Event
-	if err := json.Unmarshal(m.Record.Value, &e); err != nil {
+	if err := event.DecodeRecord(m.Record.Value, &e); err != nil {
 		f.skipped.Inc(ctx, 1)
 		return nil
 	}
