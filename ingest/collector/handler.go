@@ -123,7 +123,7 @@ func (c *Collector) serveIngest(w http.ResponseWriter, r *http.Request, typ stri
 	}
 	c.m.accepted.WithLabelValues(src.name).Add(float64(len(evs)))
 	for _, rej := range rejs {
-		c.m.rejected.WithLabelValues(rej.Field, rej.Code).Inc()
+		c.m.rejected.WithLabelValues(event.FieldShape(rej.Field), rej.Code).Inc() // one series per field, not per array element
 	}
 	writeOK(w, len(evs), rejs)
 	return http.StatusOK

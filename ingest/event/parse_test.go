@@ -303,3 +303,21 @@ func assertJSON(t *testing.T, what string, raw json.RawMessage, want map[string]
 		t.Errorf("%s\n got %s\nwant %s", what, gb, wb)
 	}
 }
+
+func TestFieldShape(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                "",
+		"event":                           "event",
+		"properties.query":                "properties.query",
+		"properties.cart.items[2].price":  "properties.cart.items[].price",
+		"properties.scores[10][2]":        "properties.scores[][]",
+		"properties.a[":                   "properties.a[",
+		"properties.a[12":                 "properties.a[12",
+		"properties.a[]":                  "properties.a[]",
+		"context.app.list[0].tags[31][7]": "context.app.list[].tags[][]",
+	} {
+		if got := FieldShape(in); got != want {
+			t.Errorf("FieldShape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

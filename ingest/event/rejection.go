@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -88,4 +89,30 @@ func (e *RequestError) Error() string {
 		return e.Reason
 	}
 	return e.Field + ": " + e.Reason
+}
+
+// FieldShape is a rejection's field without its element indexes, "properties.cart.items[].price"
+// for "properties.cart.items[2].price": the same for every element, so that it can label a
+// metric or group a report without one series per index.
+func FieldShape(field string) string {
+	if strings.IndexByte(field, '[') < 0 {
+		return field
+	}
+	var b strings.Builder
+	b.Grow(len(field))
+	for i := 0; i < len(field); i++ {
+		c := field[i]
+		b.WriteByte(c)
+		if c != '[' {
+			continue
+		}
+		j := i + 1
+		for j < len(field) && field[j] >= '0' && field[j] <= '9' {
+			j++
+		}
+		if j > i+1 && j < len(field) && field[j] == ']' {
+			i = j - 1 // drop the digits; the ']' is written next
+		}
+	}
+	return b.String()
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/citypulse/citypulse/ingest/event"
@@ -24,6 +23,8 @@ const (
 	RuleMax           = "max"
 	RuleMinLength     = "min_length"
 	RuleMaxLength     = "max_length"
+	RuleMinItems      = "min_items"
+	RuleMaxItems      = "max_items"
 )
 
 // FlagUnknownEvent is the flag Check returns for an unknown event under the flag policy.
@@ -128,6 +129,42 @@ func (c *Checker) reject(e *event.Event, field, name, rule, reason string) *even
 
 // checkObject checks a properties, traits or context object against a schema.
 func (c *Checker) checkObject(e *event.Event, name, label string, s *schema, raw []byte) *event.Rejection {
+	v := s.check(raw)
+	if v.rule == "" {
+		return nil
+	}
+	if v.rule == RuleRequired {
+		v.reason = fmt.Sprintf("required by the tracking plan%s for %s: a %s", c.ofVersion(), label, v.reason)
+	}
+	if v.path == "" {
+		v.path = s.prefix // the object itself
+	}
+	return c.reject(e, v.path, name, v.rule, v.reason)
+}
+
+// step is the path step to field f of s: its full path ("properties.cart") at the top level,
+// where the path of a violation is complete, else ".cart".
+func (s *schema) step(f *field) string {
+	if s.prefix != "" {
+		return f.path
+	}
+	return "." + f.name
+}
+
+// violation is the first rule a value breaks; rule is "" when it breaks none.
+type violation struct {
+	// path leads from the value checked to the bad one: "" (the value itself) or a chain of
+	// ".field" and "[index]" steps, ".cart.items[2].price"; from a top-level schema, the full
+	// path, "properties.cart.items[2].price". It is built only on failure.
+	path   string
+	rule   string
+	reason string // for RuleRequired, the missing field's type name
+}
+
+var notAnObject = violation{rule: RuleType, reason: "must be a JSON object"}
+
+// check checks the JSON object raw (empty counts as {}) against the field schemas of s.
+func (s *schema) check(raw []byte) violation {
 	var seenBuf [64]bool
 	seen := seenBuf[:0]
 	if len(s.fields) <= len(seenBuf) {
@@ -137,19 +174,19 @@ func (c *Checker) checkObject(e *event.Event, name, label string, s *schema, raw
 	}
 	var it members
 	if err := it.start(raw); err != nil {
-		return c.reject(e, prefixOf(s), name, RuleType, "must be a JSON object")
+		return notAnObject
 	}
 	for {
 		key, val, ok, err := it.next()
 		if err != nil {
-			return c.reject(e, prefixOf(s), name, RuleType, "must be a JSON object")
+			return notAnObject
 		}
 		if !ok {
 			break
 		}
 		k, ok := unquote(key)
 		if !ok {
-			return c.reject(e, prefixOf(s), name, RuleType, "must be a JSON object")
+			return notAnObject
 		}
 		i, known := s.index[string(k)]
 		if !known {
@@ -160,69 +197,66 @@ func (c *Checker) checkObject(e *event.Event, name, label string, s *schema, raw
 			continue
 		}
 		seen[i] = true
-		if rule, reason := f.check(val); rule != "" {
-			return c.reject(e, f.path, name, rule, reason)
+		if v := f.check(val); v.rule != "" {
+			v.path = s.step(f) + v.path
+			return v
 		}
 	}
 	for i := range s.fields {
 		if f := &s.fields[i]; f.required && !seen[i] {
-			return c.reject(e, f.path, name, RuleRequired, fmt.Sprintf("required by the tracking plan%s for %s: a %s", c.ofVersion(), label, f.typeName))
+			return violation{path: s.step(f), rule: RuleRequired, reason: f.typeName}
 		}
 	}
-	return nil
-}
-
-func prefixOf(s *schema) string {
-	p, _, _ := strings.Cut(s.fields[0].path, ".")
-	return p
+	return violation{}
 }
 
 func isNull(v []byte) bool { return len(v) == 4 && string(v) == "null" }
 
-// check judges one present, non-null value; rule is "" when it passes.
-func (f *field) check(val []byte) (rule, reason string) {
+// check judges one present value (not null, unless it is an array element) and what is nested
+// in it.
+func (f *field) check(val []byte) violation {
 	switch f.typ {
 	case kString:
 		if val[0] != '"' {
-			return RuleType, "must be a string, not " + event.JSONKind(val)
+			return violation{rule: RuleType, reason: "must be a string, not " + event.JSONKind(val)}
 		}
 		s, ok := unquote(val)
 		if !ok {
-			return RuleType, "must be a valid JSON string"
+			return violation{rule: RuleType, reason: "must be a valid JSON string"}
 		}
 		if f.hasEnum {
 			if _, ok := f.enumStr[string(s)]; !ok {
-				return RuleEnum, fmt.Sprintf("%s is not one of %s", quoteCut(s), f.enumText)
+				return violation{rule: RuleEnum, reason: fmt.Sprintf("%s is not one of %s", quoteCut(s), f.enumText)}
 			}
 		}
 		if f.hasMinLen || f.hasMaxLen {
 			n := utf8.RuneCount(s)
 			if f.hasMinLen && n < f.minLen {
-				return RuleMinLength, fmt.Sprintf("is %d characters, fewer than the minimum %d", n, f.minLen)
+				return violation{rule: RuleMinLength, reason: fmt.Sprintf("is %d characters, fewer than the minimum %d", n, f.minLen)}
 			}
 			if f.hasMaxLen && n > f.maxLen {
-				return RuleMaxLength, fmt.Sprintf("is %d characters, more than the maximum %d", n, f.maxLen)
+				return violation{rule: RuleMaxLength, reason: fmt.Sprintf("is %d characters, more than the maximum %d", n, f.maxLen)}
 			}
 		}
 		if f.re != nil && !f.re.Match(s) {
-			return RulePattern, fmt.Sprintf("%s does not match the pattern %s", quoteCut(s), f.re.String())
+			return violation{rule: RulePattern, reason: fmt.Sprintf("%s does not match the pattern %s", quoteCut(s), f.re.String())}
 		}
 	case kInteger, kNumber:
 		x, ok := parseNumber(val)
 		if !ok {
-			return RuleType, fmt.Sprintf("must be %s, not %s", article(f.typeName), event.JSONKind(val))
+			return violation{rule: RuleType, reason: fmt.Sprintf("must be %s, not %s", article(f.typeName), event.JSONKind(val))}
 		}
 		if f.typ == kInteger && math.Trunc(x) != x {
-			return RuleType, fmt.Sprintf("must be an integer, not %s", cutBytes(val))
+			return violation{rule: RuleType, reason: fmt.Sprintf("must be an integer, not %s", cutBytes(val))}
 		}
 		if f.hasEnum && !containsFloat(f.enumNum, x) {
-			return RuleEnum, fmt.Sprintf("%s is not one of %s", cutBytes(val), f.enumText)
+			return violation{rule: RuleEnum, reason: fmt.Sprintf("%s is not one of %s", cutBytes(val), f.enumText)}
 		}
 		if f.hasMin && x < f.min {
-			return RuleMin, fmt.Sprintf("%s is less than the minimum %s", cutBytes(val), num(f.min))
+			return violation{rule: RuleMin, reason: fmt.Sprintf("%s is less than the minimum %s", cutBytes(val), num(f.min))}
 		}
 		if f.hasMax && x > f.max {
-			return RuleMax, fmt.Sprintf("%s is more than the maximum %s", cutBytes(val), num(f.max))
+			return violation{rule: RuleMax, reason: fmt.Sprintf("%s is more than the maximum %s", cutBytes(val), num(f.max))}
 		}
 	case kBoolean:
 		var b bool
@@ -231,21 +265,27 @@ func (f *field) check(val []byte) (rule, reason string) {
 			b = true
 		case "false":
 		default:
-			return RuleType, "must be a boolean, not " + event.JSONKind(val)
+			return violation{rule: RuleType, reason: "must be a boolean, not " + event.JSONKind(val)}
 		}
 		if f.hasEnum && !f.enumBool[boolIndex(b)] {
-			return RuleEnum, fmt.Sprintf("%t is not one of %s", b, f.enumText)
+			return violation{rule: RuleEnum, reason: fmt.Sprintf("%t is not one of %s", b, f.enumText)}
 		}
 	case kObject:
 		if val[0] != '{' {
-			return RuleType, "must be an object, not " + event.JSONKind(val)
+			return violation{rule: RuleType, reason: "must be an object, not " + event.JSONKind(val)}
+		}
+		if f.obj != nil {
+			return f.obj.check(val)
 		}
 	case kArray:
 		if val[0] != '[' {
-			return RuleType, "must be an array, not " + event.JSONKind(val)
+			return violation{rule: RuleType, reason: "must be an array, not " + event.JSONKind(val)}
+		}
+		if f.items != nil || f.hasMinItems || f.hasMaxItems {
+			return f.checkArray(val)
 		}
 	}
-	return "", ""
+	return violation{}
 }
 
 func parseNumber(val []byte) (float64, bool) {

@@ -28,7 +28,10 @@ type checkedEvent struct {
 	props    *schema             // properties or traits; nil when none are declared
 }
 
+// schema is an object's compiled field schemas: properties, traits, context, or an object
+// nested in one of them.
 type schema struct {
+	prefix string  // the rejection field of the object itself: "properties", "traits", "context"; "" when nested
 	fields []field // sorted by name
 	index  map[string]int
 }
@@ -48,7 +51,7 @@ var kinds = map[string]kind{TypeString: kString, TypeInteger: kInteger, TypeNumb
 
 type field struct {
 	name     string
-	path     string // "properties.service_id"
+	path     string // the schema's path in the plan: "properties.cart.items.properties.price"
 	typ      kind
 	typeName string
 	required bool
@@ -65,6 +68,11 @@ type field struct {
 	minLen, maxLen int
 	hasMinLen      bool
 	hasMaxLen      bool
+
+	obj                      *schema // object: its fields' schemas; nil: checked for being an object only
+	items                    *field  // array: every element's schema; nil: elements are not checked
+	minItems, maxItems       int
+	hasMinItems, hasMaxItems bool
 }
 
 func typeIndex(t string) int {
@@ -132,58 +140,98 @@ func Compile(p Plan) (*Checker, error) {
 	return c, nil
 }
 
+// compileSchema compiles the top-level fields of properties, traits or context (prefix); nil
+// when there are none.
 func compileSchema(prefix string, m map[string]Property) (*schema, error) {
 	if len(m) == 0 {
 		return nil, nil
 	}
+	s, err := compileFields(prefix, m)
+	if err != nil {
+		return nil, err
+	}
+	s.prefix = prefix
+	return s, nil
+}
+
+// compileFields compiles the schemas of an object's fields; path is the object's path in the plan.
+func compileFields(path string, m map[string]Property) (*schema, error) {
 	s := &schema{index: make(map[string]int, len(m))}
 	for _, name := range sortedNames(m) {
-		p := m[name]
-		f := field{name: name, path: prefix + "." + name, typ: kinds[p.Type], typeName: p.Type, required: p.Required}
-		if p.Pattern != "" {
-			re, err := regexp.Compile(p.Pattern)
-			if err != nil {
-				return nil, fmt.Errorf("%s.pattern: %w", f.path, err)
-			}
-			f.re = re
-		}
-		if len(p.Enum) > 0 {
-			f.hasEnum = true
-			shown := make([]string, len(p.Enum))
-			for i, v := range p.Enum {
-				shown[i] = show(v)
-				switch x := v.(type) {
-				case string:
-					if f.enumStr == nil {
-						f.enumStr = map[string]struct{}{}
-					}
-					f.enumStr[x] = struct{}{}
-				case float64:
-					f.enumNum = append(f.enumNum, x)
-				case bool:
-					if x {
-						f.enumBool[1] = true
-					} else {
-						f.enumBool[0] = true
-					}
-				}
-			}
-			f.enumText = strings.Join(shown, ", ")
-		}
-		if p.Min != nil {
-			f.min, f.hasMin = *p.Min, true
-		}
-		if p.Max != nil {
-			f.max, f.hasMax = *p.Max, true
-		}
-		if p.MinLength != nil {
-			f.minLen, f.hasMinLen = *p.MinLength, true
-		}
-		if p.MaxLength != nil {
-			f.maxLen, f.hasMaxLen = *p.MaxLength, true
+		f, err := compileField(name, path+"."+name, m[name])
+		if err != nil {
+			return nil, err
 		}
 		s.index[name] = len(s.fields)
 		s.fields = append(s.fields, f)
 	}
 	return s, nil
+}
+
+// compileField compiles one schema and those nested in it (Validate has bounded their depth).
+func compileField(name, path string, p Property) (field, error) {
+	f := field{name: name, path: path, typ: kinds[p.Type], typeName: p.Type, required: p.Required}
+	if p.Pattern != "" {
+		re, err := regexp.Compile(p.Pattern)
+		if err != nil {
+			return field{}, fmt.Errorf("%s.pattern: %w", f.path, err)
+		}
+		f.re = re
+	}
+	if len(p.Enum) > 0 {
+		f.hasEnum = true
+		shown := make([]string, len(p.Enum))
+		for i, v := range p.Enum {
+			shown[i] = show(v)
+			switch x := v.(type) {
+			case string:
+				if f.enumStr == nil {
+					f.enumStr = map[string]struct{}{}
+				}
+				f.enumStr[x] = struct{}{}
+			case float64:
+				f.enumNum = append(f.enumNum, x)
+			case bool:
+				if x {
+					f.enumBool[1] = true
+				} else {
+					f.enumBool[0] = true
+				}
+			}
+		}
+		f.enumText = strings.Join(shown, ", ")
+	}
+	if p.Min != nil {
+		f.min, f.hasMin = *p.Min, true
+	}
+	if p.Max != nil {
+		f.max, f.hasMax = *p.Max, true
+	}
+	if p.MinLength != nil {
+		f.minLen, f.hasMinLen = *p.MinLength, true
+	}
+	if p.MaxLength != nil {
+		f.maxLen, f.hasMaxLen = *p.MaxLength, true
+	}
+	if p.MinItems != nil {
+		f.minItems, f.hasMinItems = *p.MinItems, true
+	}
+	if p.MaxItems != nil {
+		f.maxItems, f.hasMaxItems = *p.MaxItems, true
+	}
+	if len(p.Properties) > 0 {
+		obj, err := compileFields(path+".properties", p.Properties)
+		if err != nil {
+			return field{}, err
+		}
+		f.obj = obj
+	}
+	if p.Items != nil {
+		items, err := compileField("", path+".items", *p.Items)
+		if err != nil {
+			return field{}, err
+		}
+		f.items = &items
+	}
+	return f, nil
 }

@@ -53,7 +53,7 @@ func Diff(old, new Plan) []Change {
 			out = append(out, Change{Op: "-", What: "apps." + name})
 		}
 	}
-	out = append(out, diffProps("context", old.Context, new.Context)...)
+	out = append(out, diffProps("context", old.Context, new.Context, 0)...)
 
 	oldEvents := map[string]Event{}
 	for _, e := range old.Events {
@@ -72,8 +72,8 @@ func Diff(old, new Plan) []Change {
 		changed(l+" owner", o.Owner, e.Owner)
 		changed(l+" apps", strings.Join(o.Apps, ", "), strings.Join(e.Apps, ", "))
 		changed(l+" status", o.Status, e.Status)
-		out = append(out, diffProps(l+" properties", o.Properties, e.Properties)...)
-		out = append(out, diffProps(l+" traits", o.Traits, e.Traits)...)
+		out = append(out, diffProps(l+" properties", o.Properties, e.Properties, 0)...)
+		out = append(out, diffProps(l+" traits", o.Traits, e.Traits, 0)...)
 	}
 	for _, e := range old.Events {
 		if !newKeys[e.key()] {
@@ -83,7 +83,11 @@ func Diff(old, new Plan) []Change {
 	return out
 }
 
-func diffProps(prefix string, old, new map[string]Property) []Change {
+// diffProps lists the changes between two sets of field schemas depth levels below the top
+// (0 for properties, traits, context), then, for each field in
+// both, the changes nested in it (its fields' schemas, its items' schema) under its path:
+// "track pay properties.cart.properties.items.items.properties.price: max 100 → 200".
+func diffProps(prefix string, old, new map[string]Property, depth int) []Change {
 	var out []Change
 	for _, name := range sortedNames(new) {
 		what := prefix + member(name)
@@ -92,16 +96,7 @@ func diffProps(prefix string, old, new map[string]Property) []Change {
 			out = append(out, Change{Op: "+", What: what, Detail: propDetail(new[name])})
 			continue
 		}
-		oa, na := attrs(o), attrs(new[name])
-		var parts []string
-		for _, k := range attrNames {
-			if oa[k] != na[k] {
-				parts = append(parts, k+" "+shown(oa[k])+" → "+shown(na[k]))
-			}
-		}
-		if len(parts) > 0 {
-			out = append(out, Change{Op: "~", What: what, Detail: strings.Join(parts, ", ")})
-		}
+		out = diffProp(out, what, o, new[name], depth)
 	}
 	for _, name := range sortedNames(old) {
 		if _, has := new[name]; !has {
@@ -111,7 +106,38 @@ func diffProps(prefix string, old, new map[string]Property) []Change {
 	return out
 }
 
-var attrNames = []string{"type", "required", "enum", "pattern", "min", "max", "min_length", "max_length", "description"}
+// diffProp appends the changes from schema o to n, both at path what, depth levels below a
+// top-level field; plans deeper than MaxDepth do not validate, and their excess is not compared.
+func diffProp(out []Change, what string, o, n Property, depth int) []Change {
+	oa, na := attrs(o), attrs(n)
+	var parts []string
+	for _, k := range attrNames {
+		if oa[k] != na[k] {
+			parts = append(parts, k+" "+shown(oa[k])+" → "+shown(na[k]))
+		}
+	}
+	if len(parts) > 0 {
+		out = append(out, Change{Op: "~", What: what, Detail: strings.Join(parts, ", ")})
+	}
+	if depth >= MaxDepth {
+		return out
+	}
+	out = append(out, diffProps(what+".properties", o.Properties, n.Properties, depth+1)...)
+	switch {
+	case o.Items == nil && n.Items != nil:
+		out = append(out, Change{Op: "+", What: what + ".items", Detail: propDetail(*n.Items)})
+	case o.Items != nil && n.Items == nil:
+		out = append(out, Change{Op: "-", What: what + ".items"})
+	case o.Items != nil:
+		out = diffProp(out, what+".items", *o.Items, *n.Items, depth+1)
+	}
+	return out
+}
+
+var attrNames = []string{"type", "required", "enum", "pattern", "min", "max", "min_length", "max_length", "min_items", "max_items", "description"}
+
+// detailAttrs are the attributes propDetail lists after the type and required.
+var detailAttrs = []string{"enum", "pattern", "min", "max", "min_length", "max_length", "min_items", "max_items"}
 
 // attrs renders each attribute of a property as text ("" when unset).
 func attrs(p Property) map[string]string {
@@ -138,20 +164,33 @@ func attrs(p Property) map[string]string {
 	if p.MaxLength != nil {
 		m["max_length"] = strconv.Itoa(*p.MaxLength)
 	}
+	if p.MinItems != nil {
+		m["min_items"] = strconv.Itoa(*p.MinItems)
+	}
+	if p.MaxItems != nil {
+		m["max_items"] = strconv.Itoa(*p.MaxItems)
+	}
 	return m
 }
 
-// propDetail summarises a property: "integer, required, min 1".
+// propDetail summarises a property: "integer, required, min 1"; "object, required, properties
+// items, total"; "array, max_items 50, items object".
 func propDetail(p Property) string {
 	a := attrs(p)
 	parts := []string{p.Type}
 	if p.Required {
 		parts = append(parts, "required")
 	}
-	for _, k := range attrNames[2:8] {
+	for _, k := range detailAttrs {
 		if a[k] != "" {
 			parts = append(parts, k+" "+a[k])
 		}
+	}
+	if len(p.Properties) > 0 {
+		parts = append(parts, "properties "+strings.Join(sortedNames(p.Properties), ", "))
+	}
+	if p.Items != nil {
+		parts = append(parts, "items "+p.Items.Type)
 	}
 	return strings.Join(parts, ", ")
 }

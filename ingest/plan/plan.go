@@ -78,6 +78,16 @@ type Property struct {
 	// MinLength and MaxLength bound a string's length in characters (Unicode code points).
 	MinLength *int `yaml:"min_length,omitempty" json:"min_length,omitempty"`
 	MaxLength *int `yaml:"max_length,omitempty" json:"max_length,omitempty"`
+	// Properties are the schemas of an object's fields (type object only), with the same rules
+	// as top-level properties, nesting again up to MaxDepth levels. Without them an object is
+	// checked for being an object only.
+	Properties map[string]Property `yaml:"properties,omitempty" json:"properties,omitempty"`
+	// Items is the schema every element of an array must follow (type array only). Elements
+	// are never absent: a null element fails the type rule. Required is not allowed here.
+	Items *Property `yaml:"items,omitempty" json:"items,omitempty"`
+	// MinItems and MaxItems bound an array's number of elements, inclusive.
+	MinItems *int `yaml:"min_items,omitempty" json:"min_items,omitempty"`
+	MaxItems *int `yaml:"max_items,omitempty" json:"max_items,omitempty"`
 }
 
 // Unknown-event policies.
@@ -196,17 +206,33 @@ func (p *Plan) normalize() {
 
 func normProps(m map[string]Property) {
 	for name, pr := range m {
-		for i, v := range pr.Enum {
-			switch n := v.(type) {
-			case int:
-				pr.Enum[i] = float64(n)
-			case int64:
-				pr.Enum[i] = float64(n)
-			case uint64:
-				pr.Enum[i] = float64(n)
-			}
-		}
+		normProp(&pr, 0)
 		m[name] = pr
+	}
+}
+
+// normProp normalizes one schema and, to MaxDepth levels (Validate refuses deeper ones), the
+// schemas nested in it.
+func normProp(pr *Property, depth int) {
+	for i, v := range pr.Enum {
+		switch n := v.(type) {
+		case int:
+			pr.Enum[i] = float64(n)
+		case int64:
+			pr.Enum[i] = float64(n)
+		case uint64:
+			pr.Enum[i] = float64(n)
+		}
+	}
+	if depth >= MaxDepth {
+		return
+	}
+	for name, sub := range pr.Properties {
+		normProp(&sub, depth+1)
+		pr.Properties[name] = sub
+	}
+	if pr.Items != nil {
+		normProp(pr.Items, depth+1)
 	}
 }
 

@@ -112,17 +112,20 @@ func TestSeveralErrors(t *testing.T) {
 	}
 }
 
-// TestDocsShowExample keeps docs/tracking-plan.md's full example the same as testdata/plan.yaml.
+// TestDocsShowExample keeps docs/tracking-plan.md's examples the same as testdata/plan.yaml
+// (the full example) and testdata/nested.yaml (nested objects and arrays).
 func TestDocsShowExample(t *testing.T) {
 	doc, err := os.ReadFile("../../docs/tracking-plan.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	example, err := os.ReadFile("testdata/plan.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(doc, example) {
-		t.Fatal("docs/tracking-plan.md does not contain testdata/plan.yaml verbatim: copy it into the Full example section")
+	for file, section := range map[string]string{"testdata/plan.yaml": "Full example", "testdata/nested.yaml": "Nested objects and arrays"} {
+		example, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(doc, example) {
+			t.Errorf("docs/tracking-plan.md does not contain %s verbatim: copy it into the %s section", file, section)
+		}
 	}
 }

@@ -78,6 +78,54 @@ func (m *members) next() (key, val []byte, ok bool, err error) {
 	return key, val, true, nil
 }
 
+// elements walks the elements of a JSON array the way members walks an object's members:
+// without decoding or allocating, checking the structure it walks, not the values' syntax.
+type elements struct{ members }
+
+// start positions the walker inside the array raw, which must start with '['.
+func (a *elements) start(raw []byte) error {
+	a.data, a.pos, a.done = raw, 0, false
+	a.ws()
+	if a.pos == len(a.data) || a.data[a.pos] != '[' {
+		return errSyntax
+	}
+	a.pos++
+	a.ws()
+	if a.pos < len(a.data) && a.data[a.pos] == ']' {
+		a.pos++
+		a.done = true
+	}
+	return nil
+}
+
+// next returns the next element; ok is false at the end of the array.
+func (a *elements) next() (val []byte, ok bool, err error) {
+	if a.done {
+		return nil, false, nil
+	}
+	a.ws()
+	end, err := a.skipValue(a.pos)
+	if err != nil {
+		return nil, false, err
+	}
+	val = a.data[a.pos:end]
+	a.pos = end
+	a.ws()
+	if a.pos >= len(a.data) {
+		return nil, false, errSyntax
+	}
+	switch a.data[a.pos] {
+	case ',':
+		a.pos++
+	case ']':
+		a.pos++
+		a.done = true
+	default:
+		return nil, false, errSyntax
+	}
+	return val, true, nil
+}
+
 func (m *members) ws() {
 	for m.pos < len(m.data) {
 		switch m.data[m.pos] {

@@ -16,6 +16,9 @@ const (
 	MaxProperties = 500  // properties (or traits, or context fields) per schema
 	MaxNameLen    = 200  // characters in an event, property or app name
 	MaxPatternLen = 1000 // bytes in a pattern
+	// MaxDepth is how deep schemas may nest below a top-level property, each properties or
+	// items step counting one level: properties.cart.items.properties.price is 2 levels deep.
+	MaxDepth = 8
 )
 
 // FieldError is one thing wrong with a plan: the path of the field and why, e.g.
@@ -53,7 +56,7 @@ func (p Plan) Validate() error {
 		v.name(path, name, "app")
 		v.policy(path+".unknown_events", p.Apps[name].UnknownEvents, true)
 	}
-	v.props("context", p.Context)
+	v.props("context", p.Context, 0)
 	if len(p.Events) > MaxEvents {
 		v.add("events", fmt.Sprintf("%d events, more than the %d allowed", len(p.Events), MaxEvents))
 		return v.errs
@@ -136,11 +139,13 @@ func (v *validator) event(path string, e Event) {
 	if e.Type != "identify" && e.Traits != nil {
 		v.add(path+".traits", "only identify events have traits; use properties")
 	}
-	v.props(path+".properties", e.Properties)
-	v.props(path+".traits", e.Traits)
+	v.props(path+".properties", e.Properties, 0)
+	v.props(path+".traits", e.Traits, 0)
 }
 
-func (v *validator) props(path string, m map[string]Property) {
+// props checks the schemas of an object's fields; depth is 0 for properties, traits and
+// context, and one more for each properties or items step below them.
+func (v *validator) props(path string, m map[string]Property, depth int) {
 	if len(m) > MaxProperties {
 		v.add(path, fmt.Sprintf("%d fields, more than the %d allowed", len(m), MaxProperties))
 		return
@@ -148,11 +153,15 @@ func (v *validator) props(path string, m map[string]Property) {
 	for _, name := range sortedNames(m) {
 		p := path + member(name)
 		v.name(p, name, "property")
-		v.prop(p, m[name])
+		v.prop(p, m[name], depth)
 	}
 }
 
-func (v *validator) prop(path string, p Property) {
+func (v *validator) prop(path string, p Property, depth int) {
+	if depth > MaxDepth {
+		v.add(path, fmt.Sprintf("nested more than %d levels deep (each properties or items step is a level)", MaxDepth))
+		return
+	}
 	switch p.Type {
 	case TypeString, TypeInteger, TypeNumber, TypeBoolean, TypeObject, TypeArray:
 	case "":
@@ -207,6 +216,45 @@ func (v *validator) prop(path string, p Property) {
 	}
 	if p.Type == TypeString && p.MinLength != nil && p.MaxLength != nil && *p.MinLength > *p.MaxLength {
 		v.add(path+".max_length", fmt.Sprintf("%d is less than min_length %d", *p.MaxLength, *p.MinLength))
+	}
+	v.nested(path, p, depth)
+}
+
+// nested checks what an object or array schema holds: its fields' schemas, its items' schema,
+// its bounds on the number of items.
+func (v *validator) nested(path string, p Property, depth int) {
+	for _, b := range []struct {
+		name string
+		val  *int
+	}{{"min_items", p.MinItems}, {"max_items", p.MaxItems}} {
+		switch {
+		case b.val == nil:
+		case p.Type != TypeArray:
+			v.add(path+"."+b.name, "only for array properties")
+		case *b.val < 0:
+			v.add(path+"."+b.name, "must not be negative")
+		}
+	}
+	if p.Type == TypeArray && p.MinItems != nil && p.MaxItems != nil && *p.MinItems > *p.MaxItems {
+		v.add(path+".max_items", fmt.Sprintf("%d is less than min_items %d", *p.MaxItems, *p.MinItems))
+	}
+	if p.Properties != nil {
+		if p.Type != TypeObject {
+			v.add(path+".properties", "only for object properties; an array's elements are described by items")
+		} else {
+			v.props(path+".properties", p.Properties, depth+1)
+		}
+	}
+	if p.Items != nil {
+		switch {
+		case p.Type != TypeArray:
+			v.add(path+".items", "only for array properties")
+		case p.Items.Required && depth+1 <= MaxDepth:
+			v.add(path+".items.required", "not allowed on items: every element is checked and a null element fails the type rule; use min_items")
+			fallthrough
+		default:
+			v.prop(path+".items", *p.Items, depth+1)
+		}
 	}
 }
 
