@@ -52,6 +52,8 @@ type Violations struct {
 type Violation struct {
 	Event string `json:"event"`
 	Rule  string `json:"rule"`
+	// Field is the bad field with array element indexes as "[]" (properties.cart.items[].price):
+	// one group for every element; SampleReasons keep the indexes.
 	Field string `json:"field"`
 	Code  string `json:"code"`
 	Count uint64 `json:"count"`
@@ -78,10 +80,15 @@ type violationsQuery struct {
 // a source, the source.
 const violationScope = ` FROM ods_bad_events FINAL WHERE event_date >= toDate(?) AND event_date <= toDate(?)`
 
+// fieldShapeSQL is the field without its array element indexes ("properties.cart.items[].price"
+// for "properties.cart.items[2].price", as event.FieldShape gives it): a nested plan's
+// violations group per field, not per element.
+const fieldShapeSQL = `replaceRegexpAll(field, '\\[[0-9]+\\]', '[]')`
+
 const (
-	violationKey      = `event, rule, field, code`
-	violationOrder    = ` ORDER BY count() DESC, event, rule, field, code`
-	violationTotalSQL = `SELECT count(), uniqExact(event, rule, field, code)`
+	violationKey      = `event, rule, ` + fieldShapeSQL + `, code`
+	violationOrder    = ` ORDER BY count() DESC, ` + violationKey
+	violationTotalSQL = `SELECT count(), uniqExact(` + violationKey + `)`
 	violationDaysSQL  = `SELECT event_date, count()`
 	violationTodaySQL = `SELECT today()`
 )

@@ -39,6 +39,9 @@ var badFixture = []bad{
 	{"2025-03-05", "h5", "u1", "mystery", "plan", "unknown_event", "", "event mystery is not in the tracking plan"},
 	{"2025-03-05", "h5", "u2", "mystery", "plan", "unknown_event", "", "event mystery is not in the tracking plan"},
 	{"2025-03-04", "", "sha256:00", "", "undecodable", "", "", "DLQ record is not a readable dead letter"},
+	// A nested plan's violations of one field in different array elements are one group.
+	{"2025-03-05", "citypulse-app", "n1", "fee_payment", "plan", "max", "properties.cart.items[0].price", "items[0].price: 100001 is more than the maximum 100000"},
+	{"2025-03-05", "citypulse-app", "n2", "fee_payment", "plan", "max", "properties.cart.items[12].price", "items[12].price: 100001 is more than the maximum 100000"},
 }
 
 // newBadServer is a server on a fresh migrated database, and a connection to that database.
@@ -105,6 +108,8 @@ func TestViolations(t *testing.T) {
 		Days: []vday{{Date: "2025-03-04", Count: 2}}, SampleReasons: []string{"not 12 digits"}}
 	undecodable := apiserver.Violation{Code: "undecodable", Count: 1,
 		Days: []vday{{Date: "2025-03-04", Count: 1}}, SampleReasons: []string{"DLQ record is not a readable dead letter"}}
+	nested := apiserver.Violation{Event: "fee_payment", Rule: "max", Field: "properties.cart.items[].price", Code: "plan", Count: 2,
+		Days: []vday{{Date: "2025-03-05", Count: 2}}, SampleReasons: []string{"items[0].price: 100001 is more than the maximum 100000", "items[12].price: 100001 is more than the maximum 100000"}}
 	enum := apiserver.Violation{Event: "service_open", Rule: "enum", Field: "properties.channel", Code: "plan", Count: 1,
 		Days: []vday{{Date: "2025-03-04", Count: 1}}, SampleReasons: []string{"channel must be one of app, h5"}}
 
@@ -120,10 +125,10 @@ func TestViolations(t *testing.T) {
 			name:   "every app",
 			target: "/api/v1/tracking/violations?from=2025-03-03&to=2025-03-05",
 			window: apiserver.Window{From: "2025-03-03", To: "2025-03-05", Days: 3},
-			total:  9,
-			days:   []vday{{Date: "2025-03-03", Count: 2}, {Date: "2025-03-04", Count: 4}, {Date: "2025-03-05", Count: 3}},
-			// count descending, then event: "" < "mystery" < "service_open" < "实时公交" (bytes)
-			want: []apiserver.Violation{required, mystery, region, undecodable, enum},
+			total:  11,
+			days:   []vday{{Date: "2025-03-03", Count: 2}, {Date: "2025-03-04", Count: 4}, {Date: "2025-03-05", Count: 5}},
+			// count descending, then event: "" < "fee_payment" < "mystery" < "service_open" < "实时公交" (bytes)
+			want: []apiserver.Violation{required, nested, mystery, region, undecodable, enum},
 		},
 		{
 			name:   "one app",
