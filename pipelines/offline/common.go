@@ -70,12 +70,18 @@ func (w *sinkWriter) flush(ctx context.Context, emit func(int, int64)) error {
 	return nil
 }
 
-// write buffers one row; the values follow the day (event_date) and precede computed_at.
+// write buffers one row; the values follow the day (event_date) and precede computed_at, the
+// bundle's load time.
 func (w *sinkWriter) write(ctx context.Context, vals ...any) error {
+	return w.writeAt(ctx, w.Sink.LoadedAt(), vals...)
+}
+
+// writeAt buffers one row with the given computed_at.
+func (w *sinkWriter) writeAt(ctx context.Context, computedAt time.Time, vals ...any) error {
 	row := make([]any, 0, len(vals)+2)
 	row = append(row, w.day)
 	row = append(row, vals...)
-	row = append(row, w.Sink.LoadedAt())
+	row = append(row, computedAt)
 	w.rows++
 	return w.Sink.Write(ctx, row)
 }

@@ -1,6 +1,7 @@
 // Package offline is CityPulse's offline engine (离线分析引擎): Beam batch pipelines that compute
-// one day of the daily aggregates from dwd_events and from each other, read through the
-// ClickHouse source (pipelines/chsource) and written through the shared sink (pipelines/chsink):
+// one day of the daily aggregates, or one hour of the hourly ones, from dwd_events and from each
+// other, read through the ClickHouse source (pipelines/chsource) and written through the shared
+// sink (pipelines/chsink):
 //
 //   - user_daily → dws_user_daily (per user: events, page views, sessions, dwell time, services,
 //     region) and the users' first days in dws_user_first_day;
@@ -10,13 +11,20 @@
 //     dws_user_daily and dws_user_first_day;
 //   - service_daily → dws_service_daily (per service: use, and the view → open → complete funnel);
 //   - campaign_daily → dws_campaign_daily (push precision: opened / delivered per notice;
-//     activity participation: joined / viewed per activity).
+//     activity participation: joined / viewed per activity);
+//   - region_hourly (hourly, RunHour) → dws_region_hourly (per hour, region at every level and
+//     service, 0 for all: exact users, events, page views, sessions; each event counts in its
+//     own region).
 //
 // dwd_events is read with FINAL, so an event re-delivered under the same message id counts once.
 // A run writes its day into a staging copy of the table and swaps it in (DROP PARTITION, ATTACH
-// PARTITION … FROM): a rerun or a backfill reproduces the day exactly. Run computes one job for
-// one day; the scheduler (pipelines/scheduler/stdjobs) declares them as jobs with their
-// dependencies. Archive exports a cold month of dwd_events to Parquet (read back with
+// PARTITION … FROM): a rerun or a backfill reproduces the day exactly. An hourly run stages its
+// hour the same way and adds it to the day's partition (ATTACH PARTITION … FROM, no DROP) with a
+// computed_at newer than the hour's rows already there, plus rows of zeros for keys it no longer
+// has, so that the ReplacingMergeTree read with FINAL holds exactly the newest run of each hour
+// and runs of different hours may run at once. Run computes one daily job for one day, RunHour
+// one hourly job for one hour; the scheduler (pipelines/scheduler/stdjobs) declares them as jobs
+// with their dependencies. Archive exports a cold month of dwd_events to Parquet (read back with
 // chsource.ReadParquet) and may drop the partition.
 //
 // Shape of the pipelines: each bundle folds its events into partial results per user (a map, so

@@ -126,10 +126,13 @@ var ErrUnknownJob = errors.New("no such offline job")
 
 // Result is what one run did.
 type Result struct {
+	// Job and Day: the day computed, or the date of the hour computed.
 	Job, Day string
+	// Hour is the start of the hour an hourly job computed (RunHour); zero for daily jobs.
+	Hour time.Time
 	// Read rows from ClickHouse (the sources' rows_read counters).
 	Read int64
-	// Rows of the table's day after the run.
+	// Rows of the table's day (hour) after the run.
 	Rows     int64
 	Duration time.Duration
 }

@@ -183,9 +183,11 @@ func FuzzDecoders(f *testing.F) {
 	f.Add(encodeUserBatch(userBatch{Keys: []string{"u"}, Accs: []userAcc{{Events: 1, Sessions: []span{{ID: 3}}, Services: []uint32{7}}}}))
 	f.Add(encodeServiceBatch(serviceBatch{Keys: []string{"u"}, Users: []userServices{{Services: []serviceUse{{Service: 1, Steps: []step{{1, 0}}}}}}}))
 	f.Add(encodeKeyedBatch(keyedBatch{Input: 1, Keys: []string{"a"}, Str: []string{"b"}, Nums: [][]uint64{{1, 2}}}))
+	f.Add(encodeHourBatch(hourBatch{Keys: []string{"u"}, Cells: [][]hourCell{{{Region: "510104017001", Service: 3, Events: 2, Sessions: []uint64{5}}}}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeUserBatch(b)
 		_, _ = decodeServiceBatch(b)
 		_, _ = decodeKeyedBatch(b)
+		_, _ = decodeHourBatch(b)
 	})
 }

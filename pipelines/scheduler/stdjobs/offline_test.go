@@ -127,9 +127,10 @@ func countOf(names []string, name string) int {
 func TestOfflineConfig(t *testing.T) {
 	bad := DefaultOfflineConfig()
 	bad.Runner, bad.RetentionDays, bad.FunnelWindow, bad.Timeout, bad.UnitRows = "", 0, 0, 0, -1
-	bad.ArchiveAfterMonths, bad.ArchiveDir, bad.MinuteKeepMonths = 2, "", -1
+	bad.ArchiveAfterMonths, bad.ArchiveDir, bad.MinuteKeepMonths, bad.HourlyWait = 2, "", -1, 0
 	_, err := OfflineJobs(bad, Deps{EventsGroup: group})
-	for _, flag := range []string{"offline-runner", "offline-retention-days", "offline-funnel-window", "offline-timeout", "offline-unit-rows", "offline-archive-dir", "minute-keep-months"} {
+	for _, flag := range []string{"offline-runner", "offline-retention-days", "offline-funnel-window", "offline-timeout", "offline-unit-rows",
+		"offline-archive-dir", "minute-keep-months", "offline-hourly-wait"} {
 		if err == nil || !strings.Contains(err.Error(), flag) {
 			t.Errorf("bad config: %v, want %s named", err, flag)
 		}
@@ -137,7 +138,9 @@ func TestOfflineConfig(t *testing.T) {
 	funcs := OfflineFuncs(DefaultOfflineConfig(), Deps{})
 	_, okArchive := funcs[FuncArchive]
 	_, okMinutes := funcs[FuncMinuteRetention]
-	if _, ok := funcs[FuncOffline+JobUserDaily]; !ok || !okArchive || !okMinutes || len(funcs) != 7 {
-		t.Errorf("offline funcs: %d, want 7 including %s, %s and %s", len(funcs), FuncOffline+JobUserDaily, FuncArchive, FuncMinuteRetention)
+	_, okHourly := funcs[FuncOffline+JobRegionHourly]
+	if _, ok := funcs[FuncOffline+JobUserDaily]; !ok || !okArchive || !okMinutes || !okHourly || len(funcs) != 8 {
+		t.Errorf("offline funcs: %d, want 8 including %s, %s, %s and %s", len(funcs), FuncOffline+JobUserDaily, FuncOffline+JobRegionHourly,
+			FuncArchive, FuncMinuteRetention)
 	}
 }
