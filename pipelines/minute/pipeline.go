@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/citypulse/citypulse/ingest/event"
 	"github.com/citypulse/citypulse/pipelines/events"
@@ -85,7 +84,8 @@ func BuildRanges(s beam.Scope, ranges []kafkaio.OffsetRange, opt Options) {
 
 // writeFn collects a bundle's events and, at its end, writes the new ones to dwd_minute_events
 // (the views add them to the metrics), updates first-seen users, and then reports the bundle's
-// offsets as done. A write that keeps failing fails the bundle, so nothing of it is committed.
+// offsets as done: streaming, through the job's background writer (writer.go), else itself. A
+// write that keeps failing fails a bundle, so nothing of it is committed.
 type writeFn struct {
 	Warehouse warehouse.Config
 	Brokers   []string
@@ -93,18 +93,37 @@ type writeFn struct {
 
 	conn    driver.Conn
 	st      *store
-	cl      *kgo.Client
-	com     *kafkaio.Committer
 	stop    chan struct{}
 	stopped chan struct{}
 	log     *slog.Logger
 	prog    kafkaio.Progress
 	rows    []detailRow
+	// w is the shared background writer when the sink commits (streaming, Group set); without
+	// a group the sink writes in FinishBundle, since its caller commits once the job is done.
+	w       *sinkWriter
+	release sync.Once
 
 	read, skipped, duplicates, written, newUsers beam.Counter
 }
 
 func (f *writeFn) Setup(ctx context.Context) error {
+	f.log = slog.Default().With("component", "minute")
+	f.read = beam.NewCounter(Namespace, CounterRead)
+	f.skipped = beam.NewCounter(Namespace, CounterSkipped)
+	f.duplicates = beam.NewCounter(Namespace, CounterDuplicates)
+	f.written = beam.NewCounter(Namespace, CounterWritten)
+	f.newUsers = beam.NewCounter(Namespace, CounterNewUsers)
+	if f.Group != "" {
+		w, err := acquireWriter(ctx, Options{Warehouse: f.Warehouse, Brokers: f.Brokers, Group: f.Group}, f.log)
+		if err != nil {
+			return err
+		}
+		f.w = w
+		// A cancelled job's worker may go away without Teardown: let go of the writer when the
+		// worker's context ends as well.
+		context.AfterFunc(ctx, f.releaseWriter)
+		return nil
+	}
 	conn, err := warehouse.Open(ctx, f.Warehouse)
 	if err != nil {
 		return fmt.Errorf("minute sink: %w", err)
@@ -114,20 +133,6 @@ func (f *writeFn) Setup(ctx context.Context) error {
 		conn.Close()
 		return fmt.Errorf("minute sink: %w", err)
 	}
-	if f.Group != "" {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(f.Brokers...))
-		if err != nil {
-			conn.Close()
-			return fmt.Errorf("minute sink: kafka client: %w", err)
-		}
-		f.cl, f.com = cl, kafkaio.NewCommitter(kadm.NewClient(cl), f.Group)
-	}
-	f.log = slog.Default().With("component", "minute")
-	f.read = beam.NewCounter(Namespace, CounterRead)
-	f.skipped = beam.NewCounter(Namespace, CounterSkipped)
-	f.duplicates = beam.NewCounter(Namespace, CounterDuplicates)
-	f.written = beam.NewCounter(Namespace, CounterWritten)
-	f.newUsers = beam.NewCounter(Namespace, CounterNewUsers)
 	// A cancelled job's worker may go away without Teardown: release the connections when the
 	// worker's context ends as well.
 	f.stop, f.stopped = make(chan struct{}), make(chan struct{})
@@ -136,9 +141,6 @@ func (f *writeFn) Setup(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-f.stop:
-		}
-		if f.cl != nil {
-			f.cl.Close()
 		}
 		_ = f.conn.Close()
 	}()
@@ -160,12 +162,23 @@ func (f *writeFn) ProcessElement(ctx context.Context, m kafkaio.Message, _ func(
 		return nil
 	}
 	f.rows = append(f.rows, fromEventRow(row))
+	if f.w != nil && len(f.rows)%4096 == 0 {
+		return f.w.waitRoom(ctx) // back pressure here, not in FinishBundle (see writer.go)
+	}
 	return nil
 }
 
 func (f *writeFn) FinishBundle(ctx context.Context, _ func(string, int64)) error {
 	rows := f.rows
 	f.rows = nil
+	if f.w != nil {
+		err := f.w.submit(rows, f.prog.Take())
+		written, duplicates, newUsers := f.w.counts()
+		f.written.Inc(ctx, written)
+		f.duplicates.Inc(ctx, duplicates)
+		f.newUsers.Inc(ctx, newUsers)
+		return err
+	}
 	if len(rows) > 0 {
 		n, err := f.st.insertNew(ctx, rows)
 		if err != nil {
@@ -179,17 +192,18 @@ func (f *writeFn) FinishBundle(ctx context.Context, _ func(string, int64)) error
 		}
 		f.newUsers.Inc(ctx, int64(added))
 	}
-	spans := f.prog.Take()
-	if f.com != nil && len(spans) > 0 {
-		if err := f.com.Finished(ctx, spans); err != nil {
-			// Written already; the commit is retried with the next bundle.
-			f.log.Warn("commit of the minute pipeline's offsets failed; will retry", "group", f.Group, "err", err)
-		}
-	}
+	f.prog.Take() // the caller commits
 	return nil
 }
 
+func (f *writeFn) releaseWriter() {
+	f.release.Do(func() { f.w.release() })
+}
+
 func (f *writeFn) Teardown() {
+	if f.w != nil {
+		f.releaseWriter()
+	}
 	if f.stop != nil {
 		close(f.stop)
 		<-f.stopped

@@ -85,6 +85,9 @@ func newRunMetrics(reg prometheus.Registerer) *runMetrics {
 	return m
 }
 
+// writerDrainTimeout bounds how long a stopping job waits for its writer to write what it holds.
+const writerDrainTimeout = time.Minute
+
 // RunStreaming runs the minute pipeline as one unbounded Beam job until ctx ends, and starts it
 // again (from the committed offsets, after a backoff) when it fails. beam.Init must have been
 // called. It returns nil when ctx ends, or an error for a bad configuration.
@@ -154,7 +157,13 @@ func runStreamOnce(ctx context.Context, cfg Config, busCfg bus.Config, whCfg war
 	BuildStream(s, starts, kafkaio.StreamOptions{Checkpoint: cfg.Checkpoint, OutOfOrder: cfg.OutOfOrder},
 		Options{Warehouse: whCfg, Brokers: busCfg.Brokers, Group: cfg.Group})
 	log.Info("minute pipeline streaming", "partitions", len(starts), "group", cfg.Group, "runner", cfg.Runner)
-	if _, err := beam.Run(ctx, cfg.Runner, p); err != nil {
+	_, err = beam.Run(ctx, cfg.Runner, p)
+	// The job's writer writes what the sink handed it before it stops; a restart waits for it
+	// anyway, but callers of RunStreaming expect the tables final once it returns.
+	wctx, cancel := context.WithTimeout(context.Background(), writerDrainTimeout)
+	defer cancel()
+	waitWriterStopped(wctx, Options{Warehouse: whCfg, Group: cfg.Group})
+	if err != nil {
 		return fmt.Errorf("minute pipeline job: %w", err)
 	}
 	return errors.New("minute pipeline job ended")
