@@ -17,7 +17,10 @@
 // dws_user_first_seen as +1/-1 rows written after the same kind of check, so new users are exact
 // and move to an earlier minute when an earlier event arrives late.
 //
-// The sink writes in FinishBundle and then, when streaming, commits the bundle's offsets.
+// Streaming, the sink hands each bundle's events and offsets to one background writer per
+// process and job (writer.go), which writes them in order and then commits the offsets; a long
+// write in FinishBundle would stall the whole job on Prism (see writer.go). In the bounded
+// micro-batches the sink writes in FinishBundle, and the caller commits after the run.
 //
 // It does not write dwd_events or the daily aggregates (the events pipeline does), plan or commit
 // offsets of other pipelines, or scope regions to callers (the API does).
