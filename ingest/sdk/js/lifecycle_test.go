@@ -26,6 +26,9 @@ func offlineThenOnline(t *testing.T, s *stack, tab context.Context) func(*testin
 	open(t, tab, site.url("/offline"))
 	anon := eval[string](t, tab, `citypulse.anonymousId()`)
 	waitDelivered(t, s.gate, anon, "page")
+	// The collector having the page view is not the SDK having its answer: until then the page
+	// view is still queued, and would count against the cap below.
+	waitStats(t, tab, "the page view acknowledged", func(st sdkStats) bool { return st.Queued == 0 })
 
 	setOffline(t, tab, s.URL, true)
 	if eval[bool](t, tab, `navigator.onLine`) {
