@@ -26,15 +26,21 @@ const maxJobsBody = 64 << 10
 //	GET  /api/v1/jobs/{name}/runs        its runs, newest first (?state=, ?limit= up to 1000, ?before=RUN_ID)
 //	POST /api/v1/jobs/{name}/trigger     enqueue a run; optional body {"logical_time": "2024-05-01", "downstream": false}
 //	POST /api/v1/jobs/{name}/backfill    enqueue a range; body {"from": "2024-05-01", "to": "2024-05-07", "downstream": false}
+//	POST /api/v1/jobs/{name}/cancel      cancel its queued and running runs; optional body {"from": "2024-05-01", "to": "2024-05-07"}
 //	GET  /api/v1/runs/{id}               one run with its attempts and their logs
+//	POST /api/v1/runs/{id}/cancel        cancel one queued or running run
 //	GET  /jobs                           status page: jobs and recent runs (?job= to filter)
 //	GET  /jobs/runs/{id}                 status page of one run with its logs
 //
 // trigger and backfill answer 202 with a scheduler.EnqueueResult; "downstream" defaults to true
 // (the dependent jobs are enqueued too). Bad requests answer 400 naming the field, unknown jobs
-// and runs 404, disabled jobs 409. Mounted on a Server, trigger and backfill need the
-// api-admin-token like every write (401 without it, 403 on a server without one); mounted on a
-// bare mux they are as open as that mux.
+// and runs 404, disabled jobs 409. The cancels answer 200 with a scheduler.CancelResult (the
+// runs as they are now: cancelled, or running with cancel_requested set while the instance
+// executing them stops them; pending downstream runs cancelled with them follow), 409 for a run
+// that has already ended, 404 for an unknown job or run, 400 naming the field (from, to, id,
+// body). Mounted on a Server, trigger, backfill and the cancels need the api-admin-token like
+// every write (401 without it, 403 on a server without one); mounted on a bare mux they are as
+// open as that mux.
 func JobsRoutes(sched *scheduler.Scheduler, log *slog.Logger) map[string]http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -46,7 +52,9 @@ func JobsRoutes(sched *scheduler.Scheduler, log *slog.Logger) map[string]http.Ha
 		"GET /api/v1/jobs/{name}/runs":      http.HandlerFunc(h.runs),
 		"POST /api/v1/jobs/{name}/trigger":  http.HandlerFunc(h.trigger),
 		"POST /api/v1/jobs/{name}/backfill": http.HandlerFunc(h.backfill),
+		"POST /api/v1/jobs/{name}/cancel":   http.HandlerFunc(h.cancelJob),
 		"GET /api/v1/runs/{id}":             http.HandlerFunc(h.run),
+		"POST /api/v1/runs/{id}/cancel":     http.HandlerFunc(h.cancelRun),
 		"GET /jobs":                         http.HandlerFunc(h.page),
 		"GET /jobs/runs/{id}":               http.HandlerFunc(h.runPage),
 	}
@@ -128,10 +136,19 @@ func runFilter(r *http.Request) (scheduler.RunFilter, *paramError) {
 	return f, nil
 }
 
-func (h *jobsHandler) run(w http.ResponseWriter, r *http.Request) {
+// runID reads the {id} of the path, answering 400 itself when it is not one.
+func runID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 {
 		httpserve.WriteError(w, http.StatusBadRequest, "id", fmt.Sprintf("%q is not a run id", r.PathValue("id")))
+		return 0, false
+	}
+	return id, true
+}
+
+func (h *jobsHandler) run(w http.ResponseWriter, r *http.Request) {
+	id, ok := runID(w, r)
+	if !ok {
 		return
 	}
 	run, err := h.sched.GetRun(r.Context(), id)
@@ -140,6 +157,45 @@ func (h *jobsHandler) run(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpserve.WriteJSON(w, http.StatusOK, run)
+}
+
+func (h *jobsHandler) cancelRun(w http.ResponseWriter, r *http.Request) {
+	id, ok := runID(w, r)
+	if !ok {
+		return
+	}
+	req, ok := readEnqueue(w, r)
+	if !ok {
+		return
+	}
+	if req != (enqueueRequest{}) {
+		httpserve.WriteError(w, http.StatusBadRequest, "body", "cancelling one run takes no fields")
+		return
+	}
+	res, err := h.sched.Cancel(r.Context(), id, requester(r))
+	h.cancelled(w, r, res, err)
+}
+
+func (h *jobsHandler) cancelJob(w http.ResponseWriter, r *http.Request) {
+	req, ok := readEnqueue(w, r)
+	if !ok {
+		return
+	}
+	if req.LogicalTime != "" || req.Downstream != nil {
+		httpserve.WriteError(w, http.StatusBadRequest, "body", "a cancel takes only from and to")
+		return
+	}
+	res, err := h.sched.CancelJob(r.Context(), r.PathValue("name"), req.From, req.To, requester(r))
+	h.cancelled(w, r, res, err)
+}
+
+func (h *jobsHandler) cancelled(w http.ResponseWriter, r *http.Request, res scheduler.CancelResult, err error) {
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("job runs cancelled", "path", r.URL.Path, "cancelled", res.Cancelled, "stopping", res.Stopping, "remote", r.RemoteAddr)
+	httpserve.WriteJSON(w, http.StatusOK, res)
 }
 
 // enqueueRequest is the body of trigger (logical_time) and backfill (from, to).
@@ -204,11 +260,16 @@ func readEnqueue(w http.ResponseWriter, r *http.Request) (enqueueRequest, bool) 
 }
 
 func enqueueOptions(r *http.Request, req enqueueRequest) scheduler.EnqueueOptions {
+	return scheduler.EnqueueOptions{By: requester(r), NoDownstream: req.Downstream != nil && !*req.Downstream}
+}
+
+// requester names who asked, for the run records: api@<client address>.
+func requester(r *http.Request) string {
 	by := "api"
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		by += "@" + host
 	}
-	return scheduler.EnqueueOptions{By: by, NoDownstream: req.Downstream != nil && !*req.Downstream}
+	return by
 }
 
 // fail answers a scheduler error as JSON.
@@ -230,6 +291,8 @@ func (h *jobsHandler) classify(r *http.Request, err error) (status int, field, m
 		return http.StatusNotFound, "id", err.Error()
 	case errors.Is(err, scheduler.ErrDisabled):
 		return http.StatusConflict, "name", err.Error()
+	case errors.Is(err, scheduler.ErrFinished):
+		return http.StatusConflict, "id", err.Error()
 	}
 	h.log.Error("jobs request failed", "path", r.URL.Path, "err", err)
 	return http.StatusInternalServerError, "", "metadata store request failed"

@@ -34,6 +34,9 @@ var jobsPageFuncs = template.FuncMap{
 	},
 }
 
+// jobsPageState shows a run's state; a running run someone cancelled is marked as being stopped.
+const jobsPageState = `{{define "state"}}<span class="state {{.State}}">{{.State}}</span>{{if and (eq .State "running") (not .CancelRequested.IsZero)}} <span class="state cancelling">cancelling…</span>{{end}}{{end}}`
+
 const jobsPageHead = `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="15">
@@ -44,11 +47,12 @@ h1{font-size:1.3em} h2{font-size:1.1em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%} th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid #dde3ea;vertical-align:top}
 th{background:#f1f4f8} code,pre{font:12px ui-monospace,monospace} pre{background:#f6f8fa;padding:.6em;overflow-x:auto}
 .state{font-weight:600}.succeeded{color:#137333}.failed{color:#c5221f}.running{color:#1a73e8}.pending{color:#8a6d00}.skipped,.interrupted{color:#777}
+.cancelled{color:#9334e6;text-decoration:line-through}.cancelling{color:#9334e6;font-style:italic}
 .muted{color:#777}
 </style></head><body>
 `
 
-var jobsPage = template.Must(template.New("jobs").Funcs(jobsPageFuncs).Parse(jobsPageHead + `
+var jobsPage = template.Must(template.New("jobs").Funcs(jobsPageFuncs).Parse(jobsPageState + jobsPageHead + `
 <h1>统一调度 · Scheduled jobs</h1>
 <p class="muted">Times in {{.Loc}}. The page refreshes every 15 s. API: <a href="/api/v1/jobs">/api/v1/jobs</a></p>
 <table id="jobs"><tr><th>Job</th><th>Schedule</th><th>Partition</th><th>Depends on</th><th>Next run</th><th>Last run</th></tr>
@@ -58,23 +62,23 @@ var jobsPage = template.Must(template.New("jobs").Funcs(jobsPageFuncs).Parse(job
 <td>{{.Partition}}</td>
 <td>{{range $i, $d := .DependsOn}}{{if $i}}, {{end}}{{$d}}{{else}}–{{end}}</td>
 <td>{{if .NextPartition}}{{when $.Loc .NextRun}} → {{.NextPartition}}{{else}}–{{end}}</td>
-<td>{{with .LastRun}}<a href="/jobs/runs/{{.ID}}">#{{.ID}}</a> {{.Partition}} <span class="state {{.State}}">{{.State}}</span>{{else}}–{{end}}</td>
+<td>{{with .LastRun}}<a href="/jobs/runs/{{.ID}}">#{{.ID}}</a> {{.Partition}} {{template "state" .}}{{else}}–{{end}}</td>
 </tr>{{end}}
 </table>
 <h2>Recent runs{{if .Job}} of {{.Job}} (<a href="/jobs">all</a>){{end}}</h2>
 <table id="runs"><tr><th>Run</th><th>Job</th><th>Partition</th><th>State</th><th>Attempt</th><th>Trigger</th><th>Started</th><th>Took</th><th>Rows</th><th>Error</th></tr>
 {{range .Runs}}<tr>
 <td><a href="/jobs/runs/{{.ID}}">#{{.ID}}</a></td><td>{{.Job}}</td><td>{{.Partition}}</td>
-<td><span class="state {{.State}}">{{.State}}</span></td><td>{{.Attempt}}/{{.MaxAttempts}}</td><td>{{.Trigger}}</td>
+<td>{{template "state" .}}</td><td>{{.Attempt}}/{{.MaxAttempts}}</td><td>{{.Trigger}}</td>
 <td>{{when $.Loc .StartedAt}}</td><td>{{took .}}</td><td>{{.Rows}}</td><td>{{short .Error}}</td>
 </tr>{{else}}<tr><td colspan="10" class="muted">no runs yet</td></tr>{{end}}
 </table>
 </body></html>
 `))
 
-var runPage = template.Must(template.New("run").Funcs(jobsPageFuncs).Parse(jobsPageHead + `
+var runPage = template.Must(template.New("run").Funcs(jobsPageFuncs).Parse(jobsPageState + jobsPageHead + `
 <p><a href="/jobs">← all jobs</a> · <a href="/api/v1/runs/{{.Run.ID}}">JSON</a></p>
-{{with .Run}}<h1>Run #{{.ID}}: {{.Job}} for {{.Partition}} — <span class="state {{.State}}">{{.State}}</span></h1>
+{{with .Run}}<h1>Run #{{.ID}}: {{.Job}} for {{.Partition}} — {{template "state" .}}</h1>
 <table id="run">
 <tr><th>Trigger</th><td>{{.Trigger}} by {{.RequestedBy}}</td></tr>
 <tr><th>Attempts</th><td>{{.Attempt}} of {{.MaxAttempts}}</td></tr>
@@ -82,6 +86,7 @@ var runPage = template.Must(template.New("run").Funcs(jobsPageFuncs).Parse(jobsP
 <tr><th>Started</th><td>{{when $.Loc .StartedAt}}</td></tr>
 <tr><th>Finished</th><td>{{when $.Loc .FinishedAt}} ({{took .}})</td></tr>
 {{if not .NotBefore.IsZero}}<tr><th>Not before</th><td>{{when $.Loc .NotBefore}}</td></tr>{{end}}
+{{if not .CancelRequested.IsZero}}<tr><th>Cancel requested</th><td>by {{.CancelledBy}} at {{when $.Loc .CancelRequested}}</td></tr>{{end}}
 {{if .LeaseOwner}}<tr><th>Lease</th><td>{{.LeaseOwner}} until {{when $.Loc .LeaseExpires}}</td></tr>{{end}}
 <tr><th>Rows</th><td>{{.Rows}} {{.Message}}</td></tr>
 {{if .Error}}<tr><th>Error</th><td><pre>{{.Error}}</pre></td></tr>{{end}}

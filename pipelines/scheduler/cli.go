@@ -20,9 +20,13 @@ const CommandUsage = `usage: citypulse jobs [flags] SUBCOMMAND
   show RUN_ID                       one run with its attempts and their logs
   trigger JOB [-at TIME]            enqueue a run (default: the latest complete day or hour)
   backfill JOB FROM TO              enqueue one run per day (or hour) from FROM to TO, both included
+  cancel RUN_ID                     cancel a queued run at once, or stop a running one (no retry)
+  cancel -job JOB [-from X] [-to Y] cancel every queued and running run of JOB (whose logical
+                                    time lies in X..Y); pending downstream runs go with them
 trigger and backfill also take: -no-downstream (not the dependent jobs), -by NAME,
   -wait (until the runs end; another instance, e.g. citypulse up, executes them),
   -run (execute them, and any other queued run that can start, in this process).
+cancel takes -by NAME and -wait (until the running runs have stopped).
 Every subcommand takes -json.`
 
 // Command is the core of `citypulse jobs …`: args are what follows "jobs" (flags may come
@@ -42,6 +46,9 @@ func Command(ctx context.Context, s *Scheduler, out io.Writer, args []string) er
 	by := fs.String("by", "", "")
 	wait := fs.Bool("wait", false, "")
 	runHere := fs.Bool("run", false, "")
+	jobName := fs.String("job", "", "")
+	fromText := fs.String("from", "", "")
+	toText := fs.String("to", "", "")
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
 		return fmt.Errorf("jobs %s: %w\n%s", args[0], err, CommandUsage)
@@ -128,9 +135,43 @@ func Command(ctx context.Context, s *Scheduler, out io.Writer, args []string) er
 			}
 			return WriteRuns(w, res.Runs)
 		})
+	case "cancel":
+		res, err := cancelCommand(ctx, s, pos, *jobName, *fromText, *toText, *by)
+		if err != nil {
+			return err
+		}
+		if *wait {
+			if res.Runs, err = s.await(ctx, res.Runs, false); err != nil {
+				return err
+			}
+		}
+		return emit(res, func(w io.Writer) error {
+			if _, err := fmt.Fprintf(w, "%d run(s) cancelled, %d being stopped by the instance running them:\n", res.Cancelled, res.Stopping); err != nil {
+				return err
+			}
+			return WriteRuns(w, res.Runs)
+		})
 	default:
 		return fmt.Errorf("jobs: unknown subcommand %q\n%s", args[0], CommandUsage)
 	}
+}
+
+// cancelCommand is `jobs cancel RUN_ID` or `jobs cancel -job JOB [-from X] [-to Y]`.
+func cancelCommand(ctx context.Context, s *Scheduler, pos []string, job, from, to, by string) (CancelResult, error) {
+	if by == "" {
+		by = osUser()
+	}
+	switch {
+	case job == "" && len(pos) == 1 && from == "" && to == "":
+		id, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil || id < 1 {
+			return CancelResult{}, fmt.Errorf("jobs cancel: %q is not a run id", pos[0])
+		}
+		return s.Cancel(ctx, id, by)
+	case job != "" && len(pos) == 0:
+		return s.CancelJob(ctx, job, from, to, by)
+	}
+	return CancelResult{}, fmt.Errorf("jobs cancel: want a run id, or -job JOB with optional -from and -to\n%s", CommandUsage)
 }
 
 // await polls the runs until each has ended, executing runnable runs here when execute is
@@ -227,15 +268,26 @@ func WriteRuns(w io.Writer, runs []RunRecord) error {
 		if d := r.Duration(); d > 0 {
 			dur = d.Round(time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Job, r.Partition, r.State, r.Attempt, r.MaxAttempts,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Job, r.Partition, stateText(r), r.Attempt, r.MaxAttempts,
 			r.Trigger, started, dur, r.Rows, firstLine(r.Error, 80))
 	}
 	return tw.Flush()
 }
 
+// stateText is the run's state, "running (cancelling)" while its holder is stopping it.
+func stateText(r RunRecord) string {
+	if r.State == StateRunning && !r.CancelRequested.IsZero() {
+		return "running (cancelling)"
+	}
+	return string(r.State)
+}
+
 // WriteRun writes one run with its attempts and logs.
 func WriteRun(w io.Writer, r RunRecord) error {
-	fmt.Fprintf(w, "run %d: %s for %s — %s (attempt %d of %d), %s by %s\n", r.ID, r.Job, r.Partition, r.State, r.Attempt, r.MaxAttempts, r.Trigger, r.RequestedBy)
+	fmt.Fprintf(w, "run %d: %s for %s — %s (attempt %d of %d), %s by %s\n", r.ID, r.Job, r.Partition, stateText(r), r.Attempt, r.MaxAttempts, r.Trigger, r.RequestedBy)
+	if !r.CancelRequested.IsZero() {
+		fmt.Fprintf(w, "cancel requested by %s at %s\n", r.CancelledBy, r.CancelRequested.Local().Format(time.DateTime))
+	}
 	if r.Rows > 0 || r.Message != "" {
 		fmt.Fprintf(w, "rows %d  %s\n", r.Rows, r.Message)
 	}

@@ -35,6 +35,21 @@ func TestCommand(t *testing.T) {
 		{[]string{"show", "x"}, nil, `"x" is not a run id`},
 		{[]string{"runs", "-limit", "many"}, nil, "invalid value"},
 		{[]string{"trigger", "ghost"}, nil, "no such job"},
+		{[]string{"trigger", "extract", "-at", "2024-04-01", "-by", "bob"}, []string{"3 run(s) enqueued"}, ""},
+		{[]string{"backfill", "extract", "2024-04-10", "2024-04-12", "-no-downstream"}, []string{"3 run(s) enqueued"}, ""},
+		{[]string{"cancel", "7", "-by", "carol"}, []string{"3 run(s) cancelled, 0 being stopped", "7 extract 2024-04-01 cancelled", "8 daily 2024-04-01 cancelled", "9 profiles 2024-04-01 cancelled"}, ""},
+		{[]string{"show", "8"}, []string{"run 8: daily for 2024-04-01 — cancelled", "cancel requested by carol", "error: cancelled: upstream run 7 (extract for 2024-04-01) was cancelled by carol"}, ""},
+		{[]string{"cancel", "7"}, nil, "run 7 (extract for 2024-04-01) is cancelled: run already finished"},
+		{[]string{"cancel", "--job", "extract", "--from", "2024-04-11", "--to", "2024-04-12"}, []string{"2 run(s) cancelled", "11 extract 2024-04-11 cancelled", "12 extract 2024-04-12 cancelled"}, ""},
+		{[]string{"cancel", "-job", "extract"}, []string{"1 run(s) cancelled", "10 extract 2024-04-10 cancelled"}, ""},
+		{[]string{"cancel", "-job", "extract"}, []string{"0 run(s) cancelled"}, ""},
+		{[]string{"runs", "-state", "cancelled"}, []string{"12 extract 2024-04-12 cancelled"}, ""},
+		{[]string{"cancel"}, nil, "want a run id, or -job JOB"},
+		{[]string{"cancel", "7", "-job", "extract"}, nil, "want a run id, or -job JOB"},
+		{[]string{"cancel", "seven"}, nil, `"seven" is not a run id`},
+		{[]string{"cancel", "999"}, nil, "no such run"},
+		{[]string{"cancel", "-job", "ghost"}, nil, "no such job"},
+		{[]string{"cancel", "-job", "extract", "-from", "soon"}, nil, "from: \"soon\""},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -15,8 +15,9 @@ type Config struct {
 	// Timezone is the zone of job schedules and logical times when a job names none.
 	Timezone string `flag:"scheduler-timezone" help:"time zone of job schedules and logical dates (IANA name)"`
 	// PollInterval is how often the scheduler looks for due firings and runnable runs (a run
-	// finishing also wakes it at once).
-	PollInterval time.Duration `flag:"scheduler-poll" help:"how often the scheduler looks for due and runnable runs"`
+	// finishing also wakes it at once), and at most how long a running run takes to notice a
+	// cancel request (its lease is renewed every min(PollInterval, LeaseTTL/3)).
+	PollInterval time.Duration `flag:"scheduler-poll" help:"how often the scheduler looks for due and runnable runs (and running runs for cancel requests)"`
 	// LeaseTTL is how long a run's lease lasts without renewal; it is renewed every third of
 	// it. A crashed instance's run is taken over this long after its last renewal. Lease
 	// expiry is read on each instance's clock: the instances' clocks must agree to well within

@@ -77,9 +77,9 @@ func (s *Scheduler) Runs(ctx context.Context, f RunFilter) ([]RunRecord, error) 
 		}
 	}
 	switch f.State {
-	case "", StatePending, StateRunning, StateSucceeded, StateFailed, StateSkipped:
+	case "", StatePending, StateRunning, StateSucceeded, StateFailed, StateSkipped, StateCancelled:
 	default:
-		return nil, inputErr("state", "%q: want pending, running, succeeded, failed or skipped", f.State)
+		return nil, inputErr("state", "%q: want pending, running, succeeded, failed, skipped or cancelled", f.State)
 	}
 	return s.st.runs(ctx, f, s.formatLogical)
 }

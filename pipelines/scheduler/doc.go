@@ -8,7 +8,12 @@
 // scheduler-keep-history (90 days) attempt logs are emptied and runs a rerun replaced deleted,
 // the newest run of each job and logical time staying for dependencies. Firings missed while
 // the platform was down run on start (bounded look-back); a backfill enqueues one run per logical
-// time of a range, in dependency order.
+// time of a range, in dependency order. A person may cancel a run, or every queued and running
+// run of a job (of a range of logical times): a queued run ends cancelled at once, a running
+// one is stopped through its context (context.Cause is ErrCancelled) by the instance executing
+// it, which sees the request recorded in the store at its next lease renewal, and ends
+// cancelled without a retry; the pending runs of its downstream jobs for the same logical time
+// are cancelled with it.
 //
 // Several instances may run on one store: a run executes under a lease in the store (acquired
 // with a compare-and-set, renewed while the run lasts, fenced on completion), so each run executes

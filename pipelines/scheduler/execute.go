@@ -22,6 +22,12 @@ func (s *Scheduler) consider(ctx context.Context, c candidate) (started bool, er
 		return false, nil // declared by another version of the binary; its instances run it
 	}
 	now := s.clock.Now()
+	if c.cancelRequested > 0 {
+		// Someone asked to cancel it and no instance executes it (pending, or its holder's
+		// lease expired): it ends cancelled here.
+		_, err := s.cancel(ctx, []int64{c.id}, c.cancelledBy)
+		return false, err
+	}
 	if c.state == StateRunning {
 		ok, next, err := s.st.takeOver(ctx, c, s.owner, now, s.cfg.LeaseTTL)
 		if err != nil || !ok {
@@ -54,7 +60,7 @@ func (s *Scheduler) consider(ctx context.Context, c candidate) (started bool, er
 			continue
 		case StatePending, StateRunning:
 			return false, nil
-		case StateFailed, StateSkipped:
+		case StateFailed, StateSkipped, StateCancelled:
 			reason = fmt.Sprintf("dependency %s %s for %s", dep, st, part)
 		default:
 			wait := now.Sub(time.UnixMilli(c.created))
@@ -113,7 +119,7 @@ func (s *Scheduler) execute(ctx context.Context, j *job, c candidate, attempt in
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		s.keepLease(attemptCtx, cancel, done, c.id, attempt)
+		s.keepLease(attemptCtx, cancel, done, c.id, attempt, log)
 	}()
 	log.Info("attempt started", "trigger", c.trigger, "max_attempts", c.max)
 	began := time.Now()
@@ -134,6 +140,10 @@ func (s *Scheduler) execute(ctx context.Context, j *job, c candidate, attempt in
 	case err == nil:
 		o.attemptState, o.runState = StateSucceeded, StateSucceeded
 		log.Info("attempt succeeded", "rows", res.Rows, "message", res.Message, "took", elapsed.Round(time.Millisecond))
+	case errors.Is(context.Cause(attemptCtx), ErrCancelled):
+		o.attemptState, o.runState = StateCancelled, StateCancelled
+		o.errText = context.Cause(attemptCtx).Error()
+		log.Warn("attempt stopped: the run was cancelled; no retry", "err", err, "cause", o.errText)
 	case ctx.Err() != nil:
 		o.attemptState, o.runState, o.notBefore = StateInterrupted, StatePending, now
 		o.errText = "interrupted: the scheduler stopped (" + err.Error() + ")"
@@ -150,9 +160,11 @@ func (s *Scheduler) execute(ctx context.Context, j *job, c candidate, attempt in
 		}
 	}
 	o.log = lines.String()
+	o.downstream, o.partition = j.downstream, j.format(logical)
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer rcancel()
-	if err := s.st.finish(rctx, c.id, attempt, s.owner, now, o); err != nil {
+	final, down, err := s.st.finish(rctx, c.id, j.Name, c.logical, attempt, s.owner, now, o)
+	if err != nil {
 		if errors.Is(err, errLeaseLost) {
 			s.m.attempts.WithLabelValues(j.Name, "lease_lost").Inc()
 		}
@@ -160,8 +172,17 @@ func (s *Scheduler) execute(ctx context.Context, j *job, c candidate, attempt in
 		return
 	}
 	s.m.attempts.WithLabelValues(j.Name, string(o.attemptState)).Inc()
-	if o.runState.Terminal() {
-		s.m.runs.WithLabelValues(j.Name, string(o.runState)).Inc()
+	switch {
+	case final == StateCancelled:
+		s.countCancelled(j.Name)
+		for _, d := range down {
+			s.countCancelled(d.job)
+		}
+		if len(down) > 0 {
+			log.Info("downstream runs cancelled with the run", "runs", len(down))
+		}
+	case final.Terminal():
+		s.m.runs.WithLabelValues(j.Name, string(final)).Inc()
 	}
 }
 
@@ -182,24 +203,35 @@ func call(ctx context.Context, j *job, run Run) (res RunResult, err error) {
 	return res, err
 }
 
-// keepLease renews the attempt's lease every third of its time until done closes. When the
-// lease is lost (another instance took the run over), or cannot be renewed before it expires,
-// it cancels the attempt with errLeaseLost.
-func (s *Scheduler) keepLease(ctx context.Context, cancel context.CancelCauseFunc, done <-chan struct{}, id int64, attempt int) {
+// keepLease renews the attempt's lease every min(PollInterval, LeaseTTL/3) until done closes.
+// When the lease is lost (another instance took the run over), or cannot be renewed before it
+// expires, it cancels the attempt with errLeaseLost. When a renewal finds that someone asked to
+// cancel the run, it cancels the attempt with ErrCancelled and goes on renewing while the
+// attempt winds down.
+func (s *Scheduler) keepLease(ctx context.Context, cancel context.CancelCauseFunc, done <-chan struct{}, id int64, attempt int, log *slog.Logger) {
 	expires := s.clock.Now().Add(s.cfg.LeaseTTL)
+	every := min(s.cfg.PollInterval, s.cfg.LeaseTTL/3)
+	stopping := false
 	for {
 		select {
 		case <-done:
 			return
-		case <-ctx.Done():
-			return
-		case <-s.clock.After(s.cfg.LeaseTTL / 3):
+		case <-s.clock.After(every):
 		}
 		until := s.clock.Now().Add(s.cfg.LeaseTTL)
-		err := s.st.renew(ctx, id, attempt, s.owner, until)
+		// The renewal outlives the attempt's context once it is cancelled (the attempt is
+		// still winding down under this lease).
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.LeaseTTL)
+		by, cancelled, err := s.st.renew(rctx, id, attempt, s.owner, until)
+		rcancel()
 		switch {
 		case err == nil:
 			expires = until
+			if cancelled && !stopping {
+				stopping = true
+				log.Warn("the run was cancelled: stopping the attempt", "by", by)
+				cancel(fmt.Errorf("%w by %s", ErrCancelled, by))
+			}
 		case errors.Is(err, errLeaseLost) || !s.clock.Now().Before(expires):
 			s.log.Error("run lease lost; cancelling the attempt", "run", id, "attempt", attempt, "err", err)
 			cancel(errLeaseLost)

@@ -43,13 +43,14 @@ const (
 	StateRunning     State = "running"     // an attempt holds the lease
 	StateSucceeded   State = "succeeded"   // the last attempt succeeded
 	StateFailed      State = "failed"      // every attempt failed, or the error was permanent
-	StateSkipped     State = "skipped"     // a dependency failed or never ran for the logical time
+	StateSkipped     State = "skipped"     // a dependency failed, was cancelled or never ran for the logical time
+	StateCancelled   State = "cancelled"   // someone cancelled it (or the upstream run it waited for); never retried
 	StateInterrupted State = "interrupted" // attempts only: the scheduler stopped; the run goes back to pending
 )
 
 // Terminal reports whether no more attempts follow.
 func (s State) Terminal() bool {
-	return s == StateSucceeded || s == StateFailed || s == StateSkipped
+	return s == StateSucceeded || s == StateFailed || s == StateSkipped || s == StateCancelled
 }
 
 // Run is what a job's function is told about the run it executes.
@@ -81,7 +82,7 @@ type RunResult struct {
 
 // RunFunc computes one logical time. It must be idempotent: a retry, a rerun or a backfill calls
 // it again for the same logical time. It must return when ctx ends (timeout, lost lease,
-// shutdown).
+// shutdown, or a person's cancel, when context.Cause(ctx) matches ErrCancelled).
 type RunFunc func(ctx context.Context, run Run) (RunResult, error)
 
 // Job is a job declaration. Name and Run are required; the zero values of the rest are the
@@ -154,6 +155,14 @@ var ErrDisabled = errors.New("job is disabled")
 
 // ErrNoRun is matched by errors about a run id that does not exist.
 var ErrNoRun = errors.New("no such run")
+
+// ErrFinished is matched by errors about cancelling a run that has already ended (succeeded,
+// failed, skipped or cancelled). The API answers 409.
+var ErrFinished = errors.New("run already finished")
+
+// ErrCancelled is the cause (context.Cause) of the context of an attempt stopped because a
+// person cancelled its run.
+var ErrCancelled = errors.New("run cancelled")
 
 // InputError is a bad request from a person (a date that does not parse, a range too long); it
 // names the field. Callers show it; the API answers 400.

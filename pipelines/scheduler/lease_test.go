@@ -50,7 +50,7 @@ func TestLeaseTakeover(t *testing.T) {
 		if n := len(l.count()); n != 0 {
 			t.Fatalf("the heir ran %d runs while the lease was live", n)
 		}
-		if err := crashed.st.renew(ctx, c.id, c.attempt, crashed.owner, clock.Now().Add(ttl)); err != nil {
+		if _, _, err := crashed.st.renew(ctx, c.id, c.attempt, crashed.owner, clock.Now().Add(ttl)); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(ttl * 3 / 4) // past the first expiry, before the renewed one
@@ -80,10 +80,10 @@ func TestLeaseTakeover(t *testing.T) {
 			t.Errorf("attempt 2: %+v, want heir's, succeeded", a)
 		}
 		// The crashed instance wakes up: its lease is gone and its outcome is refused.
-		if err := crashed.st.renew(ctx, c.id, c.attempt, crashed.owner, clock.Now().Add(ttl)); !errors.Is(err, errLeaseLost) {
+		if _, _, err := crashed.st.renew(ctx, c.id, c.attempt, crashed.owner, clock.Now().Add(ttl)); !errors.Is(err, errLeaseLost) {
 			t.Errorf("late renew: %v, want errLeaseLost", err)
 		}
-		err = crashed.st.finish(ctx, c.id, c.attempt, crashed.owner, clock.Now(), outcome{attemptState: StateFailed, runState: StateFailed, errText: "late"})
+		_, _, err = crashed.st.finish(ctx, c.id, "extract", c.logical, c.attempt, crashed.owner, clock.Now(), outcome{attemptState: StateFailed, runState: StateFailed, errText: "late"})
 		if !errors.Is(err, errLeaseLost) {
 			t.Errorf("late finish: %v, want errLeaseLost", err)
 		}

@@ -17,7 +17,7 @@ const pruneEvery = time.Hour
 // the same job and logical time replaced: the newest run of each (job, logical time) is always
 // kept, since dependencies and the status page read it.
 const supersededOld = `SELECT r.id FROM scheduler_runs r
-WHERE r.state IN ('succeeded', 'failed', 'skipped') AND r.finished_at > 0 AND r.finished_at < $1
+WHERE r.state IN ('succeeded', 'failed', 'skipped', 'cancelled') AND r.finished_at > 0 AND r.finished_at < $1
   AND EXISTS (SELECT 1 FROM scheduler_runs n WHERE n.job = r.job AND n.logical_time = r.logical_time AND n.id > r.id)`
 
 // prune deletes superseded runs (and their attempts) that finished before before, and empties

@@ -15,23 +15,27 @@ type RunRecord struct {
 	Job string `json:"job"`
 	// Logical is the start of the partition; Partition is it written for people in the job's
 	// zone (2024-05-01 for a day, 2024-05-01T10:00 for an hour).
-	Logical      time.Time       `json:"logical_time"`
-	Partition    string          `json:"partition"`
-	Trigger      Trigger         `json:"trigger"`
-	RequestedBy  string          `json:"requested_by,omitempty"`
-	State        State           `json:"state"`
-	Attempt      int             `json:"attempt"`
-	MaxAttempts  int             `json:"max_attempts"`
-	CreatedAt    time.Time       `json:"created_at"`
-	NotBefore    time.Time       `json:"not_before,omitzero"`
-	StartedAt    time.Time       `json:"started_at,omitzero"`
-	FinishedAt   time.Time       `json:"finished_at,omitzero"`
-	Rows         int64           `json:"rows"`
-	Message      string          `json:"message,omitempty"`
-	Error        string          `json:"error,omitempty"`
-	LeaseOwner   string          `json:"lease_owner,omitempty"`
-	LeaseExpires time.Time       `json:"lease_expires,omitzero"`
-	Attempts     []AttemptRecord `json:"attempts,omitempty"` // only from Scheduler.Run
+	Logical      time.Time `json:"logical_time"`
+	Partition    string    `json:"partition"`
+	Trigger      Trigger   `json:"trigger"`
+	RequestedBy  string    `json:"requested_by,omitempty"`
+	State        State     `json:"state"`
+	Attempt      int       `json:"attempt"`
+	MaxAttempts  int       `json:"max_attempts"`
+	CreatedAt    time.Time `json:"created_at"`
+	NotBefore    time.Time `json:"not_before,omitzero"`
+	StartedAt    time.Time `json:"started_at,omitzero"`
+	FinishedAt   time.Time `json:"finished_at,omitzero"`
+	Rows         int64     `json:"rows"`
+	Message      string    `json:"message,omitempty"`
+	Error        string    `json:"error,omitempty"`
+	LeaseOwner   string    `json:"lease_owner,omitempty"`
+	LeaseExpires time.Time `json:"lease_expires,omitzero"`
+	// CancelRequested is when someone asked to cancel the run, and CancelledBy who; a run that
+	// is still running with it set is being stopped by its holder.
+	CancelRequested time.Time       `json:"cancel_requested,omitzero"`
+	CancelledBy     string          `json:"cancelled_by,omitempty"`
+	Attempts        []AttemptRecord `json:"attempts,omitempty"` // only from Scheduler.Run
 }
 
 // Duration is FinishedAt − StartedAt, or 0 when the run has not finished.
@@ -55,7 +59,7 @@ type AttemptRecord struct {
 }
 
 const runColumns = `id, job, logical_time, trigger_kind, requested_by, state, attempt, max_attempts, created_at, not_before,
-started_at, finished_at, row_count, message, error_text, lease_owner, lease_expires`
+started_at, finished_at, row_count, message, error_text, lease_owner, lease_expires, cancel_requested, cancelled_by`
 
 // RunFilter selects runs, newest first.
 type RunFilter struct {
@@ -171,15 +175,17 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanRun(sc scanner, format func(job string, ms int64) (time.Time, string)) (RunRecord, error) {
 	var r RunRecord
-	var logical, created, notBefore, started, finished, leaseExp int64
+	var logical, created, notBefore, started, finished, leaseExp, cancelReq int64
 	var trig, state string
 	if err := sc.Scan(&r.ID, &r.Job, &logical, &trig, &r.RequestedBy, &state, &r.Attempt, &r.MaxAttempts, &created, &notBefore,
-		&started, &finished, &r.Rows, &r.Message, &r.Error, &r.LeaseOwner, &leaseExp); err != nil {
+		&started, &finished, &r.Rows, &r.Message, &r.Error, &r.LeaseOwner, &leaseExp,
+		&cancelReq, &r.CancelledBy); err != nil {
 		return RunRecord{}, err
 	}
 	r.Trigger, r.State = Trigger(trig), State(state)
 	r.Logical, r.Partition = format(r.Job, logical)
 	r.CreatedAt, r.StartedAt, r.FinishedAt, r.LeaseExpires = msTime(created), msTime(started), msTime(finished), msTime(leaseExp)
+	r.CancelRequested = msTime(cancelReq)
 	if r.State == StatePending {
 		r.NotBefore = msTime(notBefore)
 	}

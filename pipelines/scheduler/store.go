@@ -104,13 +104,17 @@ type candidate struct {
 	created      int64
 	leaseOwner   string
 	leaseExpires int64
+	// cancelRequested is when a person asked to cancel the run (0: never); cancelledBy who.
+	cancelRequested int64
+	cancelledBy     string
 }
 
 // candidates lists them by logical time and id, after the given ones (keyset paging; 0, 0 for
 // the first page).
 func (s *store) candidates(ctx context.Context, now time.Time, afterLogical, afterID int64, limit int) ([]candidate, error) {
 	ms := now.UnixMilli()
-	rows, err := s.db.QueryContext(ctx, `SELECT id, job, logical_time, trigger_kind, state, attempt, max_attempts, created_at, lease_owner, lease_expires
+	rows, err := s.db.QueryContext(ctx, `SELECT id, job, logical_time, trigger_kind, state, attempt, max_attempts, created_at, lease_owner, lease_expires,
+cancel_requested, cancelled_by
 FROM scheduler_runs
 WHERE ((state = 'pending' AND not_before <= $1) OR (state = 'running' AND lease_expires < $1))
   AND (logical_time > $2 OR (logical_time = $2 AND id > $3))
@@ -123,7 +127,8 @@ ORDER BY logical_time, id LIMIT $4`, ms, afterLogical, afterID, limit)
 	for rows.Next() {
 		var c candidate
 		var trig, state string
-		if err := rows.Scan(&c.id, &c.job, &c.logical, &trig, &state, &c.attempt, &c.max, &c.created, &c.leaseOwner, &c.leaseExpires); err != nil {
+		if err := rows.Scan(&c.id, &c.job, &c.logical, &trig, &state, &c.attempt, &c.max, &c.created, &c.leaseOwner, &c.leaseExpires,
+			&c.cancelRequested, &c.cancelledBy); err != nil {
 			return nil, fmt.Errorf("scheduler: list runnable runs: %w", err)
 		}
 		c.trigger, c.state = Trigger(trig), State(state)
@@ -169,7 +174,7 @@ func (s *store) claim(ctx context.Context, c candidate, owner string, now time.T
 	err = s.ms.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE scheduler_runs SET state = 'running', attempt = attempt + 1,
 lease_owner = $1, lease_expires = $2, started_at = CASE WHEN started_at = 0 THEN $3 ELSE started_at END
-WHERE id = $4 AND state = 'pending' AND attempt = $5 AND not_before <= $3`,
+WHERE id = $4 AND state = 'pending' AND attempt = $5 AND not_before <= $3 AND cancel_requested = 0`,
 			owner, now.Add(ttl).UnixMilli(), ms, c.id, c.attempt)
 		if err != nil {
 			return err
@@ -194,7 +199,7 @@ func (s *store) takeOver(ctx context.Context, c candidate, owner string, now tim
 		c.leaseOwner, time.UnixMilli(c.leaseExpires).UTC().Format(time.RFC3339), owner)
 	next = c.attempt < c.max
 	err = s.ms.Tx(ctx, func(tx *sql.Tx) error {
-		const cas = ` WHERE id = $2 AND state = 'running' AND attempt = $3 AND lease_owner = $4 AND lease_expires < $5`
+		const cas = ` WHERE id = $2 AND state = 'running' AND attempt = $3 AND lease_owner = $4 AND lease_expires < $5 AND cancel_requested = 0`
 		var res sql.Result
 		var err error
 		if next {
@@ -231,20 +236,20 @@ VALUES ($1, $2, $3, 'running', $4, 0, 0, '', '')`, id, attempt, owner, ms)
 	return err
 }
 
-// renew extends the lease of the attempt; errLeaseLost when it is no longer the holder.
-func (s *store) renew(ctx context.Context, id int64, attempt int, owner string, until time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE scheduler_runs SET lease_expires = $1
-WHERE id = $2 AND state = 'running' AND attempt = $3 AND lease_owner = $4`, until.UnixMilli(), id, attempt, owner)
+// renew extends the lease of the attempt; errLeaseLost when it is no longer the holder. It
+// reports whether someone asked to cancel the run, and who (the holder then stops the attempt).
+func (s *store) renew(ctx context.Context, id int64, attempt int, owner string, until time.Time) (cancelBy string, cancel bool, err error) {
+	var requested int64
+	err = s.db.QueryRowContext(ctx, `UPDATE scheduler_runs SET lease_expires = $1
+WHERE id = $2 AND state = 'running' AND attempt = $3 AND lease_owner = $4
+RETURNING cancel_requested, cancelled_by`, until.UnixMilli(), id, attempt, owner).Scan(&requested, &cancelBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errLeaseLost
+	}
 	if err != nil {
-		return fmt.Errorf("scheduler: renew the lease of run %d: %w", id, err)
+		return "", false, fmt.Errorf("scheduler: renew the lease of run %d: %w", id, err)
 	}
-	if ok, err := oneRow(res); err != nil || !ok {
-		if err == nil {
-			err = errLeaseLost
-		}
-		return fmt.Errorf("scheduler: renew the lease of run %d: %w", id, err)
-	}
-	return nil
+	return cancelBy, requested > 0, nil
 }
 
 // outcome is how an attempt ended and what becomes of its run.
@@ -256,13 +261,20 @@ type outcome struct {
 	message      string
 	errText      string
 	log          string
+	// downstream are the jobs whose pending runs of the same logical time are cancelled when
+	// the run ends cancelled; partition names the logical time in their reason.
+	downstream []string
+	partition  string
 }
 
 // finish records the attempt's outcome while owner still holds the lease; errLeaseLost when it
-// does not.
-func (s *store) finish(ctx context.Context, id int64, attempt int, owner string, now time.Time, o outcome) error {
+// does not. A run that someone asked to cancel does not go back to pending (a retry, or after an
+// interruption): it ends cancelled. It returns the run's state and, when that is cancelled, the
+// pending downstream runs it cancelled with it.
+func (s *store) finish(ctx context.Context, id int64, job string, logical int64, attempt int, owner string, now time.Time, o outcome) (final State, down []cancelledRun, err error) {
 	ms := now.UnixMilli()
-	err := s.ms.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.ms.Tx(ctx, func(tx *sql.Tx) error {
+		down = nil
 		finished := ms
 		extra := 0
 		if o.runState == StatePending {
@@ -271,28 +283,41 @@ func (s *store) finish(ctx context.Context, id int64, attempt int, owner string,
 				extra = 1 // an interrupted attempt does not count against the retries
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE scheduler_runs SET state = $1, finished_at = $2, not_before = $3, row_count = $4,
-message = $5, error_text = $6, lease_owner = '', lease_expires = 0, max_attempts = max_attempts + $7
-WHERE id = $8 AND state = 'running' AND attempt = $9 AND lease_owner = $10`,
-			string(o.runState), finished, o.notBefore.UnixMilli(), o.rows, o.message, o.errText, extra, id, attempt, owner)
-		if err != nil {
-			return err
-		}
-		ok, err := oneRow(res)
-		if err != nil {
-			return err
-		}
-		if !ok {
+		var st, by string
+		err := tx.QueryRowContext(ctx, `UPDATE scheduler_runs SET
+state = CASE WHEN cancel_requested > 0 AND CAST($1 AS TEXT) = 'pending' THEN 'cancelled' ELSE CAST($1 AS TEXT) END,
+finished_at = CASE WHEN cancel_requested > 0 AND CAST($1 AS TEXT) = 'pending' THEN CAST($11 AS BIGINT) ELSE CAST($2 AS BIGINT) END,
+not_before = $3, row_count = $4, message = $5, error_text = $6, lease_owner = '', lease_expires = 0, max_attempts = max_attempts + $7
+WHERE id = $8 AND state = 'running' AND attempt = $9 AND lease_owner = $10
+RETURNING state, cancelled_by`,
+			string(o.runState), finished, o.notBefore.UnixMilli(), o.rows, o.message, o.errText, extra, id, attempt, owner, ms).Scan(&st, &by)
+		if errors.Is(err, sql.ErrNoRows) {
 			return errLeaseLost
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE scheduler_attempts SET state = $1, finished_at = $2, row_count = $3, error_text = $4, log_text = $5
-WHERE run_id = $6 AND attempt = $7`, string(o.attemptState), ms, o.rows, o.errText, o.log, id, attempt)
+		if err != nil {
+			return err
+		}
+		final = State(st)
+		if _, err = tx.ExecContext(ctx, `UPDATE scheduler_attempts SET state = $1, finished_at = $2, row_count = $3, error_text = $4, log_text = $5
+WHERE run_id = $6 AND attempt = $7`, string(o.attemptState), ms, o.rows, o.errText, o.log, id, attempt); err != nil {
+			return err
+		}
+		if final != StateCancelled {
+			return nil
+		}
+		if o.runState == StatePending { // a retry or a resumption that the cancel request stopped
+			if _, err := tx.ExecContext(ctx, `UPDATE scheduler_runs SET error_text = $1 WHERE id = $2`,
+				cancelText(by)+" (the attempt ended first: "+o.errText+")", id); err != nil {
+				return err
+			}
+		}
+		down, err = cascadeCancel(ctx, tx, cascade{upstream: job, id: id, logical: logical, partition: o.partition, jobs: o.downstream, by: by}, ms)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("scheduler: record attempt %d of run %d: %w", attempt, id, err)
+		return "", nil, fmt.Errorf("scheduler: record attempt %d of run %d: %w", attempt, id, err)
 	}
-	return nil
+	return final, down, nil
 }
 
 // skip ends a pending run without an attempt.
