@@ -5,14 +5,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/citypulse/citypulse/pipelines/beamrun"
 	"github.com/citypulse/citypulse/pipelines/cleaning"
 )
 
 // Config configures the pipeline runner.
 type Config struct {
-	// Runner is the Beam runner: "prism" runs in-process; others (e.g. "universal" with
-	// --endpoint for Flink) come with issue 5.
-	Runner string `flag:"pipeline-runner" help:"Beam runner for the pipelines (prism = in-process)"`
+	// Runner is the Beam runner of the micro-batch pipelines: "prism" (the default) follows
+	// Beam.Runner; any other name (flink, universal, portable) overrides it for these pipelines.
+	Runner string `flag:"pipeline-runner" help:"Beam runner for the micro-batch pipelines (prism = as beam-runner; flink, universal or portable override it)"`
+	// Beam is the runner every pipeline of the process runs on and, for portable runners (Flink),
+	// the job server and the workers' environment: flags beam-runner, beam-endpoint,
+	// beam-environment-type, beam-environment-config, beam-connect-timeout.
+	Beam beamrun.Options
 	// Interval is the pause between two runs when the previous run found nothing or finished.
 	Interval time.Duration `flag:"pipeline-interval" help:"pause between pipeline runs"`
 	// Group is the Kafka consumer group whose committed offsets mark the events already written.
@@ -57,6 +62,7 @@ const DevCleanEncryptionKey = "6369747970756c73652d4445562d4f4e4c592d706572736f6
 func DefaultConfig() Config {
 	return Config{
 		Runner:               "prism",
+		Beam:                 beamrun.Default(),
 		Interval:             5 * time.Second,
 		Group:                "citypulse-pipeline-events",
 		DLQGroup:             "citypulse-pipeline-bad-events",
@@ -97,6 +103,9 @@ func (c Config) Validate() error {
 	case c.BatchRows <= 0:
 		return fmt.Errorf("pipeline-batch-rows: %d: want > 0", c.BatchRows)
 	}
+	if err := c.BeamOptions("").Validate(); err != nil {
+		return err
+	}
 	if _, err := cleaning.ParseEncryptionKey(c.CleanEncryptionKey); err != nil {
 		return fmt.Errorf("clean-encryption-key: %w", err)
 	}
@@ -107,4 +116,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("timezone: %q: %w", c.Timezone, err)
 	}
 	return nil
+}
+
+// BeamOptions are the Beam options of the micro-batch pipelines: Beam with Runner overridden by
+// pipeline-runner when that is not the default, and the job named.
+func (c Config) BeamOptions(job string) beamrun.Options {
+	return c.Beam.Override(c.Runner).Named(job)
 }

@@ -17,6 +17,7 @@ import (
 	_ "time/tzdata" // event dates must not depend on the host's zone files
 
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/pipelines/beamrun"
 	"github.com/citypulse/citypulse/pipelines/kafkaio"
 	"github.com/citypulse/citypulse/warehouse"
 )
@@ -201,7 +202,7 @@ func (r *Runner) runJob(ctx context.Context, j job, res *Result) ([]kafkaio.Offs
 		r.m.runs.WithLabelValues(j.name, "error").Inc()
 		return ranges, fmt.Errorf("%s pipeline: %w", j.name, err)
 	}
-	pr, err := beam.Run(ctx, r.cfg.Runner, p)
+	pr, err := beamrun.Run(ctx, r.cfg.BeamOptions("citypulse-"+j.name), p)
 	if err != nil {
 		r.m.runs.WithLabelValues(j.name, "error").Inc()
 		return ranges, fmt.Errorf("%s pipeline over %d ranges: %w", j.name, len(ranges), err)

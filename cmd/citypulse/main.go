@@ -20,6 +20,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/citypulse/citypulse/internal/config"
+	"github.com/citypulse/citypulse/pipelines/beamrun"
 )
 
 // command is one subcommand: cfg is a pointer to its config struct, run uses it.
@@ -47,6 +48,11 @@ var commands = map[string]command{
 }
 
 func main() {
+	if beamrun.IsWorker(os.Args[1:]) {
+		// Started by Beam's worker boot program on a cluster (--worker=true --id=…): beam.Init
+		// reads those flags, runs the worker and exits.
+		flag.Parse()
+	}
 	beam.Init()
 	os.Exit(run(os.Args[1:], os.Stderr))
 }

@@ -32,7 +32,7 @@ func OpenScheduler(ctx context.Context, ms *metastore.Store, c JobsConfig, log *
 	if c.Scheduler.Timezone != c.Pipeline.Timezone {
 		return nil, fmt.Errorf("scheduler-timezone %q and timezone %q differ: job dates must be the pipelines' event dates", c.Scheduler.Timezone, c.Pipeline.Timezone)
 	}
-	deps := stdjobs.Deps{Bus: c.Bus, EventsGroup: c.Pipeline.Group, Warehouse: c.Warehouse}
+	deps := stdjobs.Deps{Bus: c.Bus, EventsGroup: c.Pipeline.Group, Warehouse: c.Warehouse, Beam: c.Pipeline.Beam}
 	jobs, err := stdjobs.Jobs(c.Jobs, deps)
 	if err != nil {
 		return nil, err

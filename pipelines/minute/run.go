@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/pipelines/beamrun"
 	"github.com/citypulse/citypulse/pipelines/kafkaio"
 	"github.com/citypulse/citypulse/warehouse"
 )
@@ -34,6 +35,22 @@ type Config struct {
 	RestartBackoff time.Duration `flag:"minute-restart-backoff" help:"first pause before the streaming minute pipeline restarts after a failure"`
 	// LagInterval is how often the consumer lag metric is refreshed.
 	LagInterval time.Duration `flag:"minute-lag-interval" help:"how often the minute pipeline's Kafka lag metric is refreshed"`
+
+	// beam holds the process's shared Beam options (pipelines.Config.Beam), set with WithBeam. It
+	// is unexported so the config binder does not bind the beam-* flags a second time.
+	beam beamrun.Options
+}
+
+// WithBeam returns c running on the shared Beam options o (pipelines.Config.Beam): Runner, when
+// it is not the default prism, overrides o.Runner for this pipeline.
+func (c Config) WithBeam(o beamrun.Options) Config {
+	c.beam = o
+	return c
+}
+
+// BeamOptions are the options the streaming job runs with.
+func (c Config) BeamOptions() beamrun.Options {
+	return c.beam.Override(c.Runner).Named("citypulse-minute")
 }
 
 // DefaultConfig returns the settings of the local stack.
@@ -63,6 +80,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("minute-restart-backoff: %s: want > 0", c.RestartBackoff)
 	case c.LagInterval <= 0:
 		return fmt.Errorf("minute-lag-interval: %s: want > 0", c.LagInterval)
+	}
+	if err := c.BeamOptions().Validate(); err != nil {
+		return fmt.Errorf("minute pipeline: %w", err)
 	}
 	return nil
 }
@@ -157,7 +177,7 @@ func runStreamOnce(ctx context.Context, cfg Config, busCfg bus.Config, whCfg war
 	BuildStream(s, starts, kafkaio.StreamOptions{Checkpoint: cfg.Checkpoint, OutOfOrder: cfg.OutOfOrder},
 		Options{Warehouse: whCfg, Brokers: busCfg.Brokers, Group: cfg.Group})
 	log.Info("minute pipeline streaming", "partitions", len(starts), "group", cfg.Group, "runner", cfg.Runner)
-	_, err = beam.Run(ctx, cfg.Runner, p)
+	_, err = beamrun.Run(ctx, cfg.BeamOptions(), p)
 	// The job's writer writes what the sink handed it before it stops; a restart waits for it
 	// anyway, but callers of RunStreaming expect the tables final once it returns.
 	wctx, cancel := context.WithTimeout(context.Background(), writerDrainTimeout)

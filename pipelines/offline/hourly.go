@@ -9,6 +9,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
+	"github.com/citypulse/citypulse/pipelines/beamrun"
 	"github.com/citypulse/citypulse/pipelines/chsource"
 	"github.com/citypulse/citypulse/warehouse"
 )
@@ -88,7 +89,7 @@ func RunHour(ctx context.Context, opt Options, name string, hour time.Time) (Res
 	if err := j.build(s.Scope(name), opt, h, stage); err != nil {
 		return res, fmt.Errorf("%s: build pipeline: %w", label, err)
 	}
-	pr, err := beam.Run(ctx, opt.Runner, p)
+	pr, err := beamrun.Run(ctx, opt.beamOptions("citypulse-"+name+"-"+hour.UTC().Format("2006010215")), p)
 	if err != nil {
 		return res, fmt.Errorf("%s: pipeline: %w", label, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism" // registers the in-process runner
 
+	"github.com/citypulse/citypulse/pipelines/beamrun"
 	"github.com/citypulse/citypulse/pipelines/chsource"
 	"github.com/citypulse/citypulse/warehouse"
 )
@@ -28,8 +29,12 @@ const (
 // values only.
 type Options struct {
 	Warehouse warehouse.Config
-	// Runner is the Beam runner ("prism": in-process).
+	// Runner is the Beam runner ("prism": in-process, or as Beam.Runner); any other name
+	// (flink, universal, portable) overrides Beam.Runner.
 	Runner string
+	// Beam is the process's shared Beam options (pipelines.Config.Beam): runner, job server,
+	// workers' environment. Zero: in-process Prism.
+	Beam beamrun.Options
 	// Source sizes the reads (units, initial splits, blocks); zero values are chsource's defaults.
 	Source chsource.Options
 	// BatchRows is the insert batch size of the sinks (warehouse default when 0).
@@ -56,6 +61,8 @@ func (o Options) Validate() error {
 	var errs []error
 	if o.Runner == "" {
 		errs = append(errs, errors.New("runner: empty"))
+	} else if err := o.beamOptions("").Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if o.RetentionDays < 1 || o.RetentionDays > 366 {
 		errs = append(errs, fmt.Errorf("retention days %d: want 1…366", o.RetentionDays))
@@ -70,6 +77,11 @@ func (o Options) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// beamOptions are the options a job runs with: Beam, with Runner overriding it unless prism.
+func (o Options) beamOptions(job string) beamrun.Options {
+	return o.Beam.Override(o.Runner).Named(job)
 }
 
 // Spec describes a job.
@@ -178,7 +190,7 @@ func Run(ctx context.Context, opt Options, name, day string) (Result, error) {
 	if err := j.build(s.Scope(name), opt, day, stage); err != nil {
 		return res, fmt.Errorf("%s %s: build pipeline: %w", name, day, err)
 	}
-	pr, err := beam.Run(ctx, opt.Runner, p)
+	pr, err := beamrun.Run(ctx, opt.beamOptions("citypulse-"+name+"-"+day), p)
 	if err != nil {
 		return res, fmt.Errorf("%s %s: pipeline: %w", name, day, err)
 	}

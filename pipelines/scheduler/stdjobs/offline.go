@@ -116,6 +116,7 @@ func (c OfflineConfig) Validate() error {
 func (c OfflineConfig) options(deps Deps) offline.Options {
 	o := offline.DefaultOptions()
 	o.Warehouse, o.Runner, o.RetentionDays = deps.Warehouse, c.Runner, c.RetentionDays
+	o.Beam = deps.Beam
 	o.FunnelWindow = int64(c.FunnelWindow / time.Second)
 	o.Source = chsource.Options{UnitRows: c.UnitRows, SplitRows: c.SplitRows}
 	return o

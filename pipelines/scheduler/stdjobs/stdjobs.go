@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/citypulse/citypulse/internal/bus"
+	"github.com/citypulse/citypulse/pipelines/beamrun"
 	"github.com/citypulse/citypulse/pipelines/scheduler"
 	"github.com/citypulse/citypulse/warehouse"
 )
@@ -57,6 +58,8 @@ type Deps struct {
 	Bus         bus.Config
 	EventsGroup string
 	Warehouse   warehouse.Config
+	// Beam selects where the offline jobs run (in-process Prism by default; see beamrun).
+	Beam beamrun.Options
 }
 
 // Jobs declares the standard jobs: events (on EventsSchedule) → daily. Both compute a day in
