@@ -124,7 +124,9 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	g.Go(func() error { return httpserve.Serve(gctx, colLn, col.Handler(), "collector", log) })
 	g.Go(func() error { return httpserve.Serve(gctx, apiLn, api.Handler(), "api", log) })
 	g.Go(func() error { return runner.Run(gctx) })
-	g.Go(func() error { return minute.RunStreaming(gctx, cfg.Minute.WithBeam(cfg.Pipeline.Beam), cfg.Bus, cfg.Warehouse, log, reg) })
+	g.Go(func() error {
+		return minute.RunStreaming(gctx, cfg.Minute.WithBeam(cfg.Pipeline.Beam), cfg.Bus, cfg.Warehouse, log, reg)
+	})
 	g.Go(func() error { return tracking.Watcher.Run(gctx) })
 	g.Go(func() error { return sched.Run(gctx) })
 	g.Go(func() error { return feeds.Run(gctx, cfg.Feeds, cfg.Bus, cfg.Warehouse, meta, log, reg) })

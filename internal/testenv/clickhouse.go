@@ -98,3 +98,28 @@ func dropDatabase(t testing.TB, cfg warehouse.Config) {
 		t.Errorf("drop test database %s: %v", cfg.Database, err)
 	}
 }
+
+// QueryStrings returns the single String column of sql's rows (a minute at most), failing the
+// test on any error.
+func QueryStrings(t testing.TB, conn driver.Conn, sql string, args ...any) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, sql)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

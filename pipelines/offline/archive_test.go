@@ -11,6 +11,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 
+	"github.com/citypulse/citypulse/internal/testenv"
 	"github.com/citypulse/citypulse/pipelines/chsource"
 	"github.com/citypulse/citypulse/pipelines/offline"
 )
@@ -58,7 +59,7 @@ func TestArchiveRoundTrip(t *testing.T) {
 			cols = append(cols, "toString(toInt64("+c.Name+"))")
 		}
 	}
-	want := queryStrings(t, conn, "SELECT concat("+strings.Join(cols, ", '|', ")+") AS r FROM dwd_events FINAL ORDER BY r")
+	want := testenv.QueryStrings(t, conn, "SELECT concat("+strings.Join(cols, ", '|', ")+") AS r FROM dwd_events FINAL ORDER BY r")
 	if res.Rows != int64(len(want)) || len(res.Files) == 0 || res.Dropped {
 		t.Fatalf("archive: %d rows in %d files (dropped %v), want %d rows", res.Rows, len(res.Files), res.Dropped, len(want))
 	}
@@ -76,7 +77,7 @@ func TestArchiveRoundTrip(t *testing.T) {
 	if err != nil || !dropped.Dropped || dropped.Rows != res.Rows || !slices.Equal(dropped.Files, res.Files) {
 		t.Fatalf("archive with drop: %+v, %v", dropped, err)
 	}
-	if n := queryStrings(t, conn, "SELECT toString(count()) FROM dwd_events WHERE toYYYYMM(event_date) = 202611"); n[0] != "0" {
+	if n := testenv.QueryStrings(t, conn, "SELECT toString(count()) FROM dwd_events WHERE toYYYYMM(event_date) = 202611"); n[0] != "0" {
 		t.Errorf("%s rows left in the dropped month", n[0])
 	}
 	again, err := offline.Archive(ctx, cfg, "2026-11", offline.ArchiveOptions{Dir: dir, Drop: true})

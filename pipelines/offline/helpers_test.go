@@ -61,28 +61,6 @@ func insertEvents(t testing.TB, conn driver.Conn, rows []ev, loaded time.Time) {
 	}
 }
 
-// queryStrings returns the single String column of a query's rows.
-func queryStrings(t testing.TB, conn driver.Conn, sql string, args ...any) []string {
-	t.Helper()
-	rows, err := conn.Query(testCtx(t), sql, args...)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, sql)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // diff describes how two sorted row lists differ (at most a few rows each way).
 func diff(got, want []string) string {
 	var missing, extra []string

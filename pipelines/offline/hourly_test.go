@@ -9,6 +9,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/citypulse/citypulse/internal/testenv"
 	"github.com/citypulse/citypulse/pipelines/chsource"
 	"github.com/citypulse/citypulse/pipelines/offline"
 )
@@ -39,7 +40,7 @@ var handHours = func() []time.Time {
 
 // hourRows are dws_region_hourly's rows of the hour with events, formatted (computed_at left out).
 func hourRows(t *testing.T, conn driver.Conn, hour time.Time) []string {
-	return queryStrings(t, conn, rowsSQL(regionHourlyCols, `SELECT * FROM dws_region_hourly FINAL
+	return testenv.QueryStrings(t, conn, rowsSQL(regionHourlyCols, `SELECT * FROM dws_region_hourly FINAL
 WHERE event_date = toDate(?) AND event_hour = toDateTime(toUInt32(?)) AND events > 0`), hour.Format(time.DateOnly), hour.Unix())
 }
 
@@ -65,7 +66,7 @@ func TestRegionHourlyMatchesSQLRecount(t *testing.T) {
 	runHours(t, opt, handHours)
 	for _, h := range handHours {
 		got := hourRows(t, conn, h)
-		want := queryStrings(t, conn, rowsSQL(regionHourlyCols, regionHourlySQL), h.Format(time.DateOnly), h.Unix(), h.Add(time.Hour).Unix())
+		want := testenv.QueryStrings(t, conn, rowsSQL(regionHourlyCols, regionHourlySQL), h.Format(time.DateOnly), h.Unix(), h.Add(time.Hour).Unix())
 		if len(want) == 0 || !slices.Equal(got, want) {
 			t.Errorf("%s: %d rows, recount %d: %s", h.Format(time.DateTime), len(got), len(want), diff(got, want))
 		}
@@ -113,7 +114,7 @@ func TestRegionHourlyRerunAndBackfill(t *testing.T) {
 		snapshot[h] = hourRows(t, conn, h)
 	}
 	versions := func(h time.Time) []string {
-		return queryStrings(t, conn, `SELECT toString(max(computed_at)) FROM dws_region_hourly WHERE event_hour = toDateTime(toUInt32(?))`, h.Unix())
+		return testenv.QueryStrings(t, conn, `SELECT toString(max(computed_at)) FROM dws_region_hourly WHERE event_hour = toDateTime(toUInt32(?))`, h.Unix())
 	}
 	before := versions(hours[0])
 	ctx := testCtx(t)
@@ -155,7 +156,7 @@ SELECT toDate(?), toDateTime(toUInt32(?)), '999999999999', 'community', toUInt32
 	if after := versions(hours[0]); after[0] <= before[0] {
 		t.Errorf("computed_at %s after the rerun, %s before: want newer", after[0], before[0])
 	}
-	if n := queryStrings(t, conn, "SELECT toString(count()) FROM system.tables WHERE database = currentDatabase() AND name LIKE 'tmp_%'"); n[0] != "0" {
+	if n := testenv.QueryStrings(t, conn, "SELECT toString(count()) FROM system.tables WHERE database = currentDatabase() AND name LIKE 'tmp_%'"); n[0] != "0" {
 		t.Errorf("%s staging tables left", n[0])
 	}
 

@@ -139,7 +139,7 @@ func recounts(opt offline.Options) []recount {
 
 // tableRows are a table's rows of the day, formatted (computed_at left out).
 func tableRows(t *testing.T, conn driver.Conn, r recount, day string) []string {
-	return queryStrings(t, conn, rowsSQL(r.cols, fmt.Sprintf("SELECT * FROM %s FINAL WHERE event_date = toDate(?)", r.table)), day)
+	return testenv.QueryStrings(t, conn, rowsSQL(r.cols, fmt.Sprintf("SELECT * FROM %s FINAL WHERE event_date = toDate(?)", r.table)), day)
 }
 
 // TestJobsMatchSQLRecount: every job's rows, every day, equal an independent SQL recount.
@@ -152,7 +152,7 @@ func TestJobsMatchSQLRecount(t *testing.T) {
 		for _, day := range days {
 			t.Run(fmt.Sprintf("%s/%d/%s", r.job, k, day), func(t *testing.T) {
 				got := tableRows(t, conn, r, day)
-				want := queryStrings(t, conn, rowsSQL(r.cols, r.sql), r.args(day)...)
+				want := testenv.QueryStrings(t, conn, rowsSQL(r.cols, r.sql), r.args(day)...)
 				rows += len(want)
 				if !slices.Equal(got, want) {
 					t.Errorf("%d rows, recount %d: %s", len(got), len(want), diff(got, want))
@@ -194,13 +194,13 @@ FROM dws_region_daily FINAL WHERE event_date = '2026-11-02' AND region_code IN (
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := queryStrings(t, conn, c.sql); !slices.Equal(got, c.want) {
+			if got := testenv.QueryStrings(t, conn, c.sql); !slices.Equal(got, c.want) {
 				t.Errorf("got %q, want %q", got, c.want)
 			}
 		})
 	}
 	// Retention: u1 (first seen on day 1) is back on days 2 and 3.
-	got := queryStrings(t, conn, `SELECT toString(retained_users >= 1) FROM dws_retention_daily FINAL
+	got := testenv.QueryStrings(t, conn, `SELECT toString(retained_users >= 1) FROM dws_retention_daily FINAL
 WHERE event_date = '2026-11-03' AND cohort_date = '2026-11-01' AND day_n = 2`)
 	if !slices.Equal(got, []string{"1"}) {
 		t.Errorf("day-2 retention of the day-1 cohort: %q, want one row with u1 retained", got)
@@ -234,7 +234,7 @@ SELECT toDate('2026-11-02'), 'stale-user', 99, now()`); err != nil {
 			}
 		}
 	}
-	if n := queryStrings(t, conn, "SELECT toString(count()) FROM system.tables WHERE database = currentDatabase() AND name LIKE 'tmp_%'"); n[0] != "0" {
+	if n := testenv.QueryStrings(t, conn, "SELECT toString(count()) FROM system.tables WHERE database = currentDatabase() AND name LIKE 'tmp_%'"); n[0] != "0" {
 		t.Errorf("%s staging tables left", n[0])
 	}
 }

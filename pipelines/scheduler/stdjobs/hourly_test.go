@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/citypulse/citypulse/internal/metastore"
@@ -59,7 +58,7 @@ func TestHourlyBackfill(t *testing.T) {
 	}
 	jobs = append(jobs, off...)
 	cityRows := func() []string {
-		return queryStrings(t, conn, `SELECT concat(toString(event_hour, 'Asia/Shanghai'), '|', toString(service_id), '|', toString(users), '|', toString(events), '|', toString(sessions))
+		return testenv.QueryStrings(t, conn, `SELECT concat(toString(event_hour, 'Asia/Shanghai'), '|', toString(service_id), '|', toString(users), '|', toString(events), '|', toString(sessions))
 FROM dws_region_hourly FINAL WHERE level = 'city' AND events > 0 ORDER BY event_hour, service_id`)
 	}
 	want := []string{"2024-05-01 09:00:00|0|1|1|1", "2024-05-01 09:00:00|1|1|1|1", "2024-05-01 10:00:00|0|2|2|2", "2024-05-01 10:00:00|1|2|2|2",
@@ -157,26 +156,4 @@ func (c *stepClock) set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = t
-}
-
-// queryStrings returns the single String column of a query's rows.
-func queryStrings(t *testing.T, conn driver.Conn, sql string, args ...any) []string {
-	t.Helper()
-	rows, err := conn.Query(testCtx(t), sql, args...)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, sql)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
