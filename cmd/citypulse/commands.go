@@ -98,7 +98,9 @@ var pipelineCommand = command{
 			// The micro-batch runner and the streaming per-minute metrics job run side by side.
 			g, gctx := errgroup.WithContext(ctx)
 			g.Go(func() error { return r.Run(gctx) })
-			g.Go(func() error { return minute.RunStreaming(gctx, c.Minute.WithBeam(c.Pipeline.Beam), c.Bus, c.Warehouse, log, reg) })
+			g.Go(func() error {
+				return minute.RunStreaming(gctx, c.Minute.WithBeam(c.Pipeline.Beam), c.Bus, c.Warehouse, log, reg)
+			})
 			return g.Wait()
 		}
 		for {
