@@ -137,6 +137,26 @@ type topicState struct {
 	controller int32
 }
 
+// describeTopicReady is describeTopic once the topic is known to the broker that answers: a
+// topic just created reaches the other brokers' metadata a moment later, so a missing topic or
+// partition is retried until ctx ends.
+func describeTopicReady(ctx context.Context, adm *kadm.Client, topic string) (topicState, error) {
+	for {
+		st, err := describeTopic(ctx, adm, topic)
+		if err == nil && len(st.leaders) > 0 {
+			return st, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("metadata of %s: no partitions yet", topic)
+		}
+		select {
+		case <-ctx.Done():
+			return st, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 func describeTopic(ctx context.Context, adm *kadm.Client, topic string) (topicState, error) {
 	m, err := adm.Metadata(ctx, topic)
 	if err != nil {

@@ -52,7 +52,9 @@ func TestBrokerKilledUnderLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	st, err := describeTopic(ctx, adm, s.Bus.Topics().Events())
+	readyCtx, readyCancel := context.WithTimeout(ctx, 30*time.Second)
+	st, err := describeTopicReady(readyCtx, adm, s.Bus.Topics().Events())
+	readyCancel()
 	if err != nil {
 		t.Fatal(err)
 	}
