@@ -2,7 +2,6 @@ package minute
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -124,15 +123,11 @@ func (f *writeFn) Setup(ctx context.Context) error {
 		context.AfterFunc(ctx, f.releaseWriter)
 		return nil
 	}
-	conn, err := warehouse.Open(ctx, f.Warehouse)
+	conn, st, err := openStore(ctx, f.Warehouse)
 	if err != nil {
-		return fmt.Errorf("minute sink: %w", err)
+		return err
 	}
-	f.conn, f.st = conn, newStore(conn)
-	if err := f.st.checkSchema(ctx); err != nil {
-		conn.Close()
-		return fmt.Errorf("minute sink: %w", err)
-	}
+	f.conn, f.st = conn, st
 	// A cancelled job's worker may go away without Teardown: release the connections when the
 	// worker's context ends as well.
 	f.stop, f.stopped = make(chan struct{}), make(chan struct{})
@@ -179,19 +174,13 @@ func (f *writeFn) FinishBundle(ctx context.Context, _ func(string, int64)) error
 		f.newUsers.Inc(ctx, newUsers)
 		return err
 	}
-	if len(rows) > 0 {
-		n, err := f.st.insertNew(ctx, rows)
-		if err != nil {
-			return fmt.Errorf("minute sink: %w", err)
-		}
-		f.written.Inc(ctx, int64(n))
-		f.duplicates.Inc(ctx, int64(len(rows)-n))
-		added, err := f.st.updateFirstSeen(ctx, rows)
-		if err != nil {
-			return fmt.Errorf("minute sink: %w", err)
-		}
-		f.newUsers.Inc(ctx, int64(added))
+	n, added, err := f.st.write(ctx, rows)
+	if err != nil {
+		return err
 	}
+	f.written.Inc(ctx, int64(n))
+	f.duplicates.Inc(ctx, int64(len(rows)-n))
+	f.newUsers.Inc(ctx, int64(added))
 	f.prog.Take() // the caller commits
 	return nil
 }

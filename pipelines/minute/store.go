@@ -12,6 +12,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/citypulse/citypulse/pipelines/events"
+	"github.com/citypulse/citypulse/warehouse"
 )
 
 // detailRow is one dwd_minute_events row. Times are UTC, in whole seconds.
@@ -77,6 +78,36 @@ var views = []string{"mv_minute_events", "mv_minute_new_users", "mv_minute_sessi
 
 // ErrNotMigrated is returned when the minute tables or their views are missing.
 var ErrNotMigrated = errors.New("minute tables are not migrated (run citypulse migrate)")
+
+// openStore connects to the warehouse and checks the minute tables' schema; the caller closes the
+// connection.
+func openStore(ctx context.Context, cfg warehouse.Config) (driver.Conn, *store, error) {
+	conn, err := warehouse.Open(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("minute sink: %w", err)
+	}
+	st := newStore(conn)
+	if err := st.checkSchema(ctx); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("minute sink: %w", err)
+	}
+	return conn, st, nil
+}
+
+// write writes a batch: the events not stored yet, then their users' first events. It returns
+// how many events were new and how many users were seen for the first time.
+func (st *store) write(ctx context.Context, rows []detailRow) (written, newUsers int, err error) {
+	if len(rows) == 0 {
+		return 0, 0, nil
+	}
+	if written, err = st.insertNew(ctx, rows); err != nil {
+		return 0, 0, fmt.Errorf("minute sink: %w", err)
+	}
+	if newUsers, err = st.updateFirstSeen(ctx, rows); err != nil {
+		return written, 0, fmt.Errorf("minute sink: %w", err)
+	}
+	return written, newUsers, nil
+}
 
 // checkSchema fails unless every view of the minute tables exists.
 func (st *store) checkSchema(ctx context.Context) error {

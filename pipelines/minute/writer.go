@@ -12,7 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/citypulse/citypulse/pipelines/kafkaio"
-	"github.com/citypulse/citypulse/warehouse"
 )
 
 // The streaming sink writes in the background, with one writer per process and job (warehouse
@@ -107,14 +106,9 @@ func acquireWriter(ctx context.Context, opt Options, log *slog.Logger) (*sinkWri
 }
 
 func startWriter(ctx context.Context, key writerKey, opt Options, log *slog.Logger) (*sinkWriter, error) {
-	conn, err := warehouse.Open(ctx, opt.Warehouse)
+	conn, st, err := openStore(ctx, opt.Warehouse)
 	if err != nil {
-		return nil, fmt.Errorf("minute sink: %w", err)
-	}
-	st := newStore(conn)
-	if err := st.checkSchema(ctx); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("minute sink: %w", err)
+		return nil, err
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(opt.Brokers...))
 	if err != nil {
@@ -253,13 +247,8 @@ func (w *sinkWriter) loop() {
 
 // write writes one batch (new events, first-seen users) and then commits its spans.
 func (w *sinkWriter) write(ctx context.Context, rows []detailRow, spans []kafkaio.Span) (written, newUsers int, err error) {
-	if len(rows) > 0 {
-		if written, err = w.st.insertNew(ctx, rows); err != nil {
-			return 0, 0, fmt.Errorf("minute sink: %w", err)
-		}
-		if newUsers, err = w.st.updateFirstSeen(ctx, rows); err != nil {
-			return written, 0, fmt.Errorf("minute sink: %w", err)
-		}
+	if written, newUsers, err = w.st.write(ctx, rows); err != nil {
+		return written, 0, err
 	}
 	if len(spans) > 0 {
 		if err := w.com.Finished(ctx, spans); err != nil {
