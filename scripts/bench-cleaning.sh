@@ -7,7 +7,8 @@
 # gateway (signed uploads: Kafka and ods_feed_records), then the cleaning pipeline runs from Kafka
 # to dwd_person until nothing is unread. The baseline, same run: clickhouse-client inserting the
 # rows the pipeline wrote (exported as CSV) into a table of the same shape. It prints rows/s end
-# to end, of the cleaning alone and of the baseline, CPU per record, peak RSS of each process, and
+# to end, of the cleaning alone and of the baseline, CPU per record (the ClickHouse server's too, when
+# it runs on this machine), peak RSS of each process, and
 # the top of a CPU profile of each phase at the largest size.
 #
 #   scripts/bench-cleaning.sh                          # 1M and 5M person records

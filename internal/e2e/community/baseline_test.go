@@ -20,7 +20,7 @@ import (
 // exported as CSV, into an empty table of the same shape: the floor of what loading clean rows
 // costs on this server, in the same run. Without clickhouse-client it records nothing (and fails
 // when CI=true).
-func baseline(b *testing.B, wh warehouse.Config, conn driver.Conn, r *benchResult) {
+func baseline(b *testing.B, wh warehouse.Config, conn driver.Conn, serverPID string, r *benchResult) {
 	b.Helper()
 	client, err := exec.LookPath("clickhouse-client")
 	if err != nil {
@@ -75,7 +75,7 @@ func baseline(b *testing.B, wh warehouse.Config, conn driver.Conn, r *benchResul
 	}
 	defer in.Close()
 	cmd := client1("INSERT INTO bench_baseline ("+cols+") FORMAT CSV", in, nil)
-	t0 := time.Now()
+	t0, server0 := time.Now(), cpuOf(serverPID)
 	b.StartTimer()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -88,6 +88,8 @@ func baseline(b *testing.B, wh warehouse.Config, conn driver.Conn, r *benchResul
 	}
 	b.StopTimer()
 	r.BaselineSeconds = time.Since(t0).Seconds()
+	r.ServerBaselineCPU = (cpuOf(serverPID) - server0).Seconds()
+	r.BaselineCPU = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	r.BaselineRSS = peak()
 	// dwd_person's merges may have collapsed some of the rows the pipeline wrote (a person sent
 	// twice) before the export: the baseline inserts what was exported.

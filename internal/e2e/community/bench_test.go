@@ -51,6 +51,13 @@ type benchResult struct {
 	PushCPU   float64 `json:"push_cpu_s"`   // CPU seconds of this process (gateway, client) while pushing
 	CleanCPU  float64 `json:"clean_cpu_s"`  // CPU seconds of this process (pipeline) while cleaning
 	BrokerCPU float64 `json:"broker_cpu_s"` // CPU seconds of the broker process, both phases
+	// CPU seconds of the ClickHouse server (when it runs on this machine) in each phase, and of
+	// clickhouse-client in the baseline: what loading costs besides our processes.
+	ServerPushCPU     float64 `json:"server_push_cpu_s"`
+	ServerCleanCPU    float64 `json:"server_clean_cpu_s"`
+	ServerBaselineCPU float64 `json:"server_baseline_cpu_s"`
+	BaselineCPU       float64 `json:"baseline_cpu_s"`
+	ServerMeasured    bool    `json:"server_measured"`
 
 	PushRSS     int64 `json:"push_peak_rss"`     // peak RSS of this process while pushing
 	CleanRSS    int64 `json:"clean_peak_rss"`    // peak RSS of this process while cleaning
@@ -124,6 +131,7 @@ func markdown(rs []benchResult) string {
 			r.e2eRate()/r.baseRate(), r.cleanRate()/r.baseRate(), perRec(r.PushCPU), perRec(r.CleanCPU), perRec(r.BrokerCPU),
 			mib(r.PushRSS), mib(r.CleanRSS), mib(r.BrokerRSS), mib(r.BaselineRSS))
 	}
+	b.WriteString(cpuMarkdown(rs))
 	return b.String()
 }
 
@@ -262,8 +270,10 @@ func runCleanBench(b *testing.B, city []benchInput, n int) benchResult {
 	}
 	brokerPID := strconv.Itoa(brk.cmd.Process.Pid)
 	brokerCPU0 := readProc(b, brokerPID).CPU
+	serverPID := listenerPID(whCfg.Addr)
+	r.ServerMeasured = serverPID != ""
 
-	phase := func(name string, rss *int64, cpu, secs *float64, run func()) {
+	phase := func(name string, rss *int64, cpu, secs, serverCPU *float64, run func()) {
 		debug.FreeOSMemory()
 		resetPeak(b, "self")
 		if *flagProfile != "" {
@@ -277,19 +287,20 @@ func runCleanBench(b *testing.B, city []benchInput, n int) benchResult {
 			}
 			defer pprof.StopCPUProfile()
 		}
-		cpu0, t0 := selfCPU(), time.Now()
+		cpu0, server0, t0 := selfCPU(), cpuOf(serverPID), time.Now()
 		b.StartTimer()
 		run()
 		b.StopTimer()
 		*secs, *cpu = time.Since(t0).Seconds(), (selfCPU() - cpu0).Seconds()
+		*serverCPU = (cpuOf(serverPID) - server0).Seconds()
 		*rss = readProc(b, "self").PeakRSS
 	}
-	phase("push", &r.PushRSS, &r.PushCPU, &r.PushSeconds, func() {
+	phase("push", &r.PushRSS, &r.PushCPU, &r.PushSeconds, &r.ServerPushCPU, func() {
 		for _, in := range inputs {
 			gw.push(b, in.Source, sim.DatasetPerson, in.Path, "csv", in.Rows)
 		}
 	})
-	phase("clean", &r.CleanRSS, &r.CleanCPU, &r.CleanSeconds, func() {
+	phase("clean", &r.CleanRSS, &r.CleanCPU, &r.CleanSeconds, &r.ServerCleanCPU, func() {
 		for {
 			res := runOnce(b, runner)
 			cr := res.Clean[sim.DatasetPerson]
@@ -325,6 +336,33 @@ func runCleanBench(b *testing.B, city []benchInput, n int) benchResult {
 		b.Fatalf("cleaning wrote %d rows and refused %d records of %d", r.Written, r.Quarantined, got)
 	}
 	r.FinalRows = int64(count(b, conn, `SELECT count() FROM dwd_person FINAL`))
-	baseline(b, whCfg, conn, &r)
+	baseline(b, whCfg, conn, serverPID, &r)
 	return r
+}
+
+// cpuMarkdown renders where the CPU of each size went, ClickHouse server included, and the rate
+// that CPU allows on this machine's cores: the rate end to end could reach if the phases overlapped
+// perfectly and nothing else ran.
+func cpuMarkdown(rs []benchResult) string {
+	var b strings.Builder
+	b.WriteString("\nCPU per record, all processes (the ClickHouse server's CPU read from /proc while each phase ran; its merges after a phase are not counted):\n\n")
+	b.WriteString("| person records | push: ours + ClickHouse server | clean: ours + ClickHouse server | end to end, all (broker included) | rate that CPU allows on " + strconv.Itoa(runtime.NumCPU()) + " cores | baseline: client + server | baseline rate that CPU allows |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rs {
+		if !r.ServerMeasured {
+			fmt.Fprintf(&b, "| %d | ClickHouse server not on this machine: not measured | | | | | |\n", r.Records)
+			continue
+		}
+		us := func(s float64) float64 { return s * 1e6 / float64(r.Records) }
+		push := us(r.PushCPU) + us(r.ServerPushCPU)
+		clean := us(r.CleanCPU) + us(r.ServerCleanCPU)
+		all := push + clean + us(r.BrokerCPU)
+		base := (r.BaselineCPU + r.ServerBaselineCPU) * 1e6 / float64(max(r.Baseline, 1))
+		fmt.Fprintf(&b, "| %d | %.1f + %.1f µs | %.1f + %.1f µs | %.1f µs | %.0f rows/s | %.1f + %.1f µs | %.0f rows/s |\n",
+			r.Records, us(r.PushCPU), us(r.ServerPushCPU), us(r.CleanCPU), us(r.ServerCleanCPU), all,
+			float64(runtime.NumCPU())*1e6/all,
+			r.BaselineCPU*1e6/float64(max(r.Baseline, 1)), r.ServerBaselineCPU*1e6/float64(max(r.Baseline, 1)),
+			float64(runtime.NumCPU())*1e6/base)
+	}
+	return b.String()
 }

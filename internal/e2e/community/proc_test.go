@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -121,13 +122,21 @@ func readProc(tb testing.TB, pid string) procStat {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// Fields after the command (which may hold spaces) start at state; utime and stime are
-	// fields 14 and 15 of the line, in clock ticks (100 per second on Linux).
+	st.CPU = statCPU(stat)
+	return st
+}
+
+// statCPU is the CPU time in a /proc/<pid>/stat line. Fields after the command (which may hold
+// spaces) start at state; utime and stime are fields 14 and 15 of the line, in clock ticks (100
+// per second on Linux).
+func statCPU(stat []byte) time.Duration {
 	rest := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(rest) < 13 {
+		return 0
+	}
 	ut, _ := strconv.ParseInt(rest[11], 10, 64)
 	stt, _ := strconv.ParseInt(rest[12], 10, 64)
-	st.CPU = time.Duration(ut+stt) * 10 * time.Millisecond
-	return st
+	return time.Duration(ut+stt) * 10 * time.Millisecond
 }
 
 // resetPeak resets a process's VmHWM to its current RSS.
@@ -179,5 +188,91 @@ func watchPeak(pid int) func() int64 {
 		close(stop)
 		<-done
 		return peak.Load()
+	}
+}
+
+// listenerPID finds the process listening on addr's TCP port on this machine (the ClickHouse
+// server the benchmark loads, to count its CPU): the socket's inode from /proc/net/tcp{,6}, then
+// the process holding it. It returns "" when the port is not a local listener this process may
+// inspect (a remote server, another user's process).
+func listenerPID(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return ""
+	}
+	want := fmt.Sprintf(":%04X", p)
+	var inode string
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(l)
+			// local_address rem_address st …; st 0A is LISTEN; the inode is field 9.
+			if len(f) > 9 && strings.HasSuffix(f[1], want) && f[3] == "0A" {
+				inode = f[9]
+				break
+			}
+		}
+		if inode != "" {
+			break
+		}
+	}
+	if inode == "" {
+		return ""
+	}
+	target := "socket:[" + inode + "]"
+	procs, _ := os.ReadDir("/proc")
+	for _, d := range procs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		fds, err := os.ReadDir("/proc/" + d.Name() + "/fd")
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			if l, err := os.Readlink("/proc/" + d.Name() + "/fd/" + fd.Name()); err == nil && l == target {
+				return d.Name()
+			}
+		}
+	}
+	return ""
+}
+
+// cpuOf is a process's CPU time, or 0 when pid is "" or gone.
+func cpuOf(pid string) time.Duration {
+	if pid == "" {
+		return 0
+	}
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	return statCPU(stat)
+}
+
+// TestListenerPID: the benchmark finds the process listening on a port (here this one); a port
+// nobody listens on gives no process.
+func TestListenerPID(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if got, want := listenerPID(addr), strconv.Itoa(os.Getpid()); got != want {
+		t.Errorf("listenerPID(%s) = %q, want this process %s", addr, got, want)
+	}
+	ln.Close()
+	if got := listenerPID(addr); got != "" {
+		t.Errorf("listenerPID(%s) after close = %q, want none", addr, got)
+	}
+	if got := listenerPID("not an address"); got != "" {
+		t.Errorf("listenerPID(bad address) = %q", got)
 	}
 }
