@@ -73,6 +73,7 @@ type BatchWriter struct {
 
 	mu         sync.Mutex
 	buf        [][]any
+	spare      [][]any   // an emptied buffer kept for the next flush to hand to Writes
 	oldest     time.Time // when the first row of buf was written
 	retryAfter time.Time // the background flush rests until then after a failure
 	closed     bool
@@ -83,6 +84,8 @@ type BatchWriter struct {
 	done   chan struct{}
 	cancel context.CancelFunc // cancels the background flusher's insert
 	bg     context.Context
+
+	ins inserter // the flush's reusable state; only the flush holding sem uses it
 }
 
 // NewBatchWriter returns a writer for cfg.Table and starts its background flusher; Close stops it.
@@ -129,12 +132,35 @@ func NewBatchWriter(conn driver.Conn, cfg BatchConfig, m *Metrics, log *slog.Log
 
 // Write buffers one row, given as its column values in Columns order. When the buffer is full
 // because earlier inserts failed, Write first flushes; if that fails it returns the error and the
-// row is not taken. A nil error means the row is buffered and will be inserted.
+// row is not taken. A nil error means the row is buffered and will be inserted. Write keeps a copy
+// of the values slice; WriteOwned saves that copy when the caller builds a fresh slice per row.
 func (w *BatchWriter) Write(ctx context.Context, row ...any) error {
+	if err := w.checkLen(row); err != nil {
+		return err
+	}
+	return w.add(ctx, row, true)
+}
+
+// WriteOwned is Write for a row the caller hands over: the writer keeps row itself, not a copy.
+// The caller must not change row (its elements or what they point to) after the call, whatever
+// it returns; OnReject may later receive it.
+func (w *BatchWriter) WriteOwned(ctx context.Context, row []any) error {
+	if err := w.checkLen(row); err != nil {
+		return err
+	}
+	return w.add(ctx, row, false)
+}
+
+func (w *BatchWriter) checkLen(row []any) error {
 	if len(row) != len(w.cfg.Columns) {
 		return fmt.Errorf("write to %s: %d values for %d columns (%s)", w.cfg.Table, len(row), len(w.cfg.Columns),
 			strings.Join(w.cfg.Columns, ", "))
 	}
+	return nil
+}
+
+// add buffers row (a copy of it when clone is set).
+func (w *BatchWriter) add(ctx context.Context, row []any, clone bool) error {
 	for {
 		w.mu.Lock()
 		if w.closed {
@@ -152,7 +178,10 @@ func (w *BatchWriter) Write(ctx context.Context, row ...any) error {
 	if len(w.buf) == 0 {
 		w.oldest = time.Now()
 	}
-	w.buf = append(w.buf, slices.Clone(row))
+	if clone {
+		row = slices.Clone(row)
+	}
+	w.buf = append(w.buf, row)
 	n := len(w.buf)
 	w.mu.Unlock()
 	w.m.setBuffered(n)

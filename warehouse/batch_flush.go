@@ -24,12 +24,13 @@ func (w *BatchWriter) Flush(ctx context.Context) error {
 	defer func() { <-w.sem }()
 
 	w.mu.Lock()
-	rows, oldest := w.buf, w.oldest
-	w.buf = nil
-	w.mu.Unlock()
-	if len(rows) == 0 {
+	if len(w.buf) == 0 {
+		w.mu.Unlock()
 		return nil
 	}
+	rows, oldest := w.buf, w.oldest
+	w.buf, w.spare = w.spare, nil
+	w.mu.Unlock()
 	start := time.Now()
 	sent, kept, err := w.send(ctx, rows)
 	if err != nil {
@@ -43,7 +44,13 @@ func (w *BatchWriter) Flush(ctx context.Context) error {
 		w.m.failed(n)
 		return fmt.Errorf("flush %d rows to %s: %w", len(kept), w.cfg.Table, err)
 	}
-	w.m.sent(sent, time.Since(start), w.Buffered())
+	took := time.Since(start)
+	clear(rows) // the rows are the server's now: keep only the slice, for the next flush
+	w.mu.Lock()
+	w.spare = rows[:0]
+	n := len(w.buf)
+	w.mu.Unlock()
+	w.m.sent(sent, took, n)
 	return nil
 }
 
@@ -86,17 +93,11 @@ func (w *BatchWriter) sendOnce(ctx context.Context, rows [][]any) (remaining [][
 		if err != nil {
 			return rows, 0, err
 		}
-		var types []column.Type
-		for _, c := range b.Columns() {
-			types = append(types, c.Type())
-		}
-		failed := -1
-		var appendErr error
-		for i, r := range rows {
-			if appendErr = b.Append(r...); appendErr != nil {
-				failed = i
-				break
-			}
+		cols := b.Columns()
+		failed, appendErr, err := w.ins.appendRows(ctx, b, cols, w.cfg.Columns, rows)
+		if err != nil {
+			_ = b.Abort()
+			return rows, 0, err
 		}
 		if failed < 0 {
 			if err := b.Send(); err != nil {
@@ -104,7 +105,11 @@ func (w *BatchWriter) sendOnce(ctx context.Context, rows [][]any) (remaining [][
 			}
 			return nil, len(rows), nil
 		}
-		_ = b.Abort()
+		_ = b.Abort() // nothing of this insert is kept: it never ends
+		types := make([]column.Type, len(cols))
+		for j, c := range cols {
+			types[j] = c.Type()
+		}
 		var bad [][]any
 		rows, bad = w.partition(types, rows, failed)
 		w.reject(bad, appendErr)

@@ -83,9 +83,10 @@ func (s *Sink) LoadedAt() time.Time {
 	return s.loadedAt
 }
 
-// Write buffers one row's values, in Columns order.
+// Write buffers one row's values, in Columns order. The sink keeps vals until the row is
+// inserted (warehouse.BatchWriter.WriteOwned): the caller must not change the slice afterwards.
 func (s *Sink) Write(ctx context.Context, vals []any) error {
-	if err := s.w.Write(ctx, vals...); err != nil {
+	if err := s.w.WriteOwned(ctx, vals); err != nil {
 		return fmt.Errorf("write %s: %w", s.Table, err)
 	}
 	s.written.Inc(ctx, 1)
