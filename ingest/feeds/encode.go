@@ -130,20 +130,45 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 // anything encoding/json escapes (quotes, backslashes, control characters, <, >, &, U+2028,
 // U+2029, invalid UTF-8) sends the string through json.Marshal.
 func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return appendMarshalled(dst, s)
+	if !plainString(s) {
+		return appendMarshalled(dst, s)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// plainByte[c] is false for the bytes a string must be checked at: those encoding/json escapes
+// (below 0x20, ", \, <, >, &) and 0xE2, the first byte of U+2028 and U+2029.
+var plainByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0xE2
+	}
+	return t
+}()
+
+// plainString reports whether json.Marshal writes s as it is between quotes: valid UTF-8 without
+// a byte or character it escapes.
+func plainString(s string) bool { return plainUTF8(s) && utf8.ValidString(s) }
+
+// plainUTF8 is plainString for s known to be valid UTF-8. Bytes are looked at one by one,
+// characters are not decoded.
+func plainUTF8(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !plainByte[s[i]] {
+			// U+2028 and U+2029 are E2 80 A8 and E2 80 A9 (a cut sequence is invalid UTF-8).
+			if s[i] != 0xE2 || i+2 < len(s) && s[i+1] == 0x80 && s[i+2]&^1 == 0xA8 {
+				return false
 			}
-			i++
-			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			return appendMarshalled(dst, s)
-		}
-		i += size
+	}
+	return true
+}
+
+// appendUTF8 is appendString for s known to be valid UTF-8.
+func appendUTF8(dst []byte, s string) []byte {
+	if !plainUTF8(s) {
+		return appendMarshalled(dst, s)
 	}
 	dst = append(dst, '"')
 	dst = append(dst, s...)

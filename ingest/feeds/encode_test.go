@@ -90,3 +90,33 @@ func TestKeyOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendString holds appendString's byte scan to json.Marshal for every single byte, alone
+// and between plain ones, and for the three-byte sequences around U+2028 and U+2029.
+func TestAppendString(t *testing.T) {
+	in := []string{"", "plain", "张三", "€", "\u2027", "\u2028", "\u2029", "\u202a", "a\u2028b", "\xe2", "\xe2\x80",
+		"x\xe2\x80", "\xe2\x80\xa8", "\xe2\x80\xa9z", "\xed\xa0\x80", "\xf4\x90\x80\x80", "🙂", "½ — 🙂", "a\"b", "<&>"}
+	for c := range 256 {
+		in = append(in, string(rune(c)), string([]byte{byte(c)}), "a"+string([]byte{byte(c)})+"z",
+			string([]byte{0xe2, 0x80, byte(c)}), string([]byte{0xe2, byte(c), 0xa8}), "中"+string([]byte{0xe2, byte(c)}))
+	}
+	for _, s := range in {
+		want, _ := json.Marshal(s)
+		if got := appendString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("%q: got %s, want %s", s, got[1:], want)
+		}
+	}
+}
+
+// FuzzAppendString holds appendString to json.Marshal for any string.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "张三", "\u2028", "\xe2\x80", "\xff", "\x00", "<&>\"\\", "🙂\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+	})
+}

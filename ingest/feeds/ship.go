@@ -141,7 +141,7 @@ rows:
 			}
 			wg.Add(1)
 			g.deps.Producer.Produce(ctx, &kgo.Record{Topic: topic, Key: r.key, Value: r.value}, done)
-			if err := g.ods.Write(ctx, day, received.Truncate(time.Second), m.BatchID, m.Source, m.Dataset, uint64(r.row), string(r.raw)); err != nil {
+			if err := g.ods.Write(ctx, day, received.Truncate(time.Second), m.BatchID, m.Source, m.Dataset, uint64(r.row), r.raw); err != nil {
 				loopErr = fmt.Errorf("write ods_feed_records: %w", err)
 				continue
 			}
@@ -164,20 +164,30 @@ rows:
 // shipRow is one row of a body, read and encoded ahead of shipping: a row to ship (value, key,
 // raw), a rejected row (reject), or the end of a body that stopped being readable (err).
 type shipRow struct {
-	row             int64
-	value, key, raw []byte
-	reject          string
-	err             error
+	row        int64
+	value, key []byte
+	raw        string
+	reject     string
+	err        error
 }
 
 // readAheadRows is how many rows readAhead hands over at a time.
 const readAheadRows = 256
 
 // readAhead reads and encodes the body's rows in order and sends them in batches to out, which it
-// closes when the body ends, after a row with err, or once stop is closed.
+// closes when the body ends, after a row with err, or once stop is closed. Rows of fixed columns
+// (CSV) are encoded by a columnPlan, others by encode.
 func readAhead(rd formats.Reader, m Manifest, dc DatasetConfig, received time.Time, stop <-chan struct{}, out chan<- []shipRow) {
 	defer close(out)
-	var orders encodeOrders
+	var (
+		orders encodeOrders
+		plan   *columnPlan
+		mem    arena
+	)
+	cr, ok := rd.(formats.ColumnReader)
+	if ok {
+		plan = newColumnPlan(m, dc, cr.Columns(), received)
+	}
 	batch := make([]shipRow, 0, readAheadRows)
 	send := func() bool {
 		select {
@@ -189,7 +199,16 @@ func readAhead(rd formats.Reader, m Manifest, dc DatasetConfig, received time.Ti
 		}
 	}
 	for {
-		rec, err := rd.Next()
+		var (
+			rec    formats.Record
+			values []string
+			err    error
+		)
+		if plan != nil {
+			rec.Row, values, err = cr.NextValues()
+		} else {
+			rec, err = rd.Next()
+		}
 		var re *formats.RowError
 		switch {
 		case err == io.EOF:
@@ -203,9 +222,12 @@ func readAhead(rd formats.Reader, m Manifest, dc DatasetConfig, received time.Ti
 			batch = append(batch, shipRow{err: fmt.Errorf("%w: read %s body: %w", errBodyRead, m.Format, err)})
 			send()
 			return
+		case plan != nil:
+			value, key, raw := plan.encode(&mem, rec.Row, values)
+			batch = append(batch, shipRow{row: rec.Row, value: value, key: key, raw: raw})
 		default:
 			value, key, raw, reason := encode(m, dc, rec, received, &orders)
-			batch = append(batch, shipRow{row: rec.Row, value: value, key: key, raw: raw, reject: reason})
+			batch = append(batch, shipRow{row: rec.Row, value: value, key: key, raw: string(raw), reject: reason})
 		}
 		if len(batch) == readAheadRows && !send() {
 			return
@@ -272,10 +294,12 @@ func encode(m Manifest, dc DatasetConfig, rec formats.Record, received time.Time
 	}
 	key = []byte(m.Source + "|" + m.BatchID + "|" + strconv.FormatInt(rec.Row, 10))
 	if dc.KeyField != "" {
-		if v, ok := fr.Fields[dc.KeyField]; ok && v != nil && fmt.Sprint(v) != "" {
-			// Hashed: the key is often a resident ID, which must not travel in clear in the key.
-			sum := sha256.Sum256([]byte(fmt.Sprint(v)))
-			key = []byte(m.Source + "|" + hex.EncodeToString(sum[:16]))
+		if v, ok := fr.Fields[dc.KeyField]; ok && v != nil {
+			if s := fmt.Sprint(v); s != "" {
+				// Hashed: the key is often a resident ID, which must not travel in clear in the key.
+				sum := sha256.Sum256([]byte(s))
+				key = []byte(m.Source + "|" + hex.EncodeToString(sum[:16]))
+			}
 		}
 	}
 	return value, key, raw, ""

@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -55,40 +56,52 @@ func NewCSV(r io.Reader, opts Options) (Reader, error) {
 	return &csvReader{r: cr, header: header, charset: cs}, nil
 }
 
-func (c *csvReader) Charset() string { return c.charset }
-func (c *csvReader) Close() error    { return nil }
+func (c *csvReader) Charset() string   { return c.charset }
+func (c *csvReader) Close() error      { return nil }
+func (c *csvReader) Columns() []string { return c.header }
 
 func (c *csvReader) Next() (Record, error) {
+	row, rec, err := c.NextValues()
+	if err != nil {
+		return Record{}, err
+	}
+	fields := make(map[string]any, len(rec))
+	for i, v := range rec {
+		fields[c.header[i]] = v
+	}
+	return Record{Row: row, Fields: fields}, nil
+}
+
+func (c *csvReader) NextValues() (int64, []string, error) {
 	rec, err := c.r.Read()
 	if err == io.EOF {
-		return Record{}, io.EOF
+		return 0, nil, io.EOF
 	}
 	c.row++
 	if err != nil {
 		var pe *csv.ParseError
 		if !errors.As(err, &pe) {
-			return Record{}, fmt.Errorf("CSV row %d: %w", c.row, err)
+			return 0, nil, fmt.Errorf("CSV row %d: %w", c.row, err)
 		}
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			return Record{}, &RowError{Row: c.row, Reason: fmt.Sprintf("has %d columns, the header has %d", len(rec), len(c.header))}
+			return 0, nil, &RowError{Row: c.row, Reason: fmt.Sprintf("has %d columns, the header has %d", len(rec), len(c.header))}
 		}
-		return Record{}, &RowError{Row: c.row, Reason: fmt.Sprintf("line %d column %d: %v", pe.Line, pe.Column, pe.Err)}
+		return 0, nil, &RowError{Row: c.row, Reason: fmt.Sprintf("line %d column %d: %v", pe.Line, pe.Column, pe.Err)}
 	}
-	fields := make(map[string]any, len(rec))
 	for i, v := range rec {
 		if !validText(v, c.charset) {
-			return Record{}, &RowError{Row: c.row, Reason: fmt.Sprintf("column %q is not valid %s (declare the charset, e.g. text/csv; charset=gbk)", c.header[i], c.charset)}
+			return 0, nil, &RowError{Row: c.row, Reason: fmt.Sprintf("column %q is not valid %s (declare the charset, e.g. text/csv; charset=gbk)", c.header[i], c.charset)}
 		}
-		fields[c.header[i]] = v
 	}
-	return Record{Row: c.row, Fields: fields}, nil
+	return c.row, rec, nil
 }
 
 // validText rejects invalid UTF-8 and, for transcoded GB18030, the replacement character the
-// decoder puts where bytes were not GB18030.
+// decoder puts where bytes were not GB18030. (strings.ContainsRune(s, utf8.RuneError), which
+// also matches invalid UTF-8, decodes every character.)
 func validText(s, charset string) bool {
-	if charset == GB18030 {
-		return !strings.ContainsRune(s, utf8.RuneError)
+	if charset == GB18030 && strings.Contains(s, string(utf8.RuneError)) {
+		return false
 	}
 	return utf8.ValidString(s)
 }
@@ -106,15 +119,20 @@ type lineLimit struct {
 
 func (l *lineLimit) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
-	for _, b := range p[:n] {
-		if b == '\n' {
-			l.cur = 0
-			continue
+	for b := p[:n]; ; {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			l.cur += len(b)
+			break
 		}
-		l.cur++
-		if l.cur > l.max {
-			return 0, fmt.Errorf("%w: a line is longer than %d bytes", ErrRowTooLong, l.max)
+		if l.cur+i > l.max {
+			l.cur += i
+			break
 		}
+		l.cur, b = 0, b[i+1:]
+	}
+	if l.cur > l.max {
+		return 0, fmt.Errorf("%w: a line is longer than %d bytes", ErrRowTooLong, l.max)
 	}
 	return n, err
 }

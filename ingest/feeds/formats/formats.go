@@ -113,6 +113,19 @@ type Reader interface {
 	Close() error
 }
 
+// ColumnReader is a Reader whose rows all hold the same columns (CSV). A caller that encodes
+// many rows resolves the column names once and reads each row's values by position, without the
+// map Next builds.
+type ColumnReader interface {
+	Reader
+	// Columns are the column names, in the order of the values NextValues returns.
+	Columns() []string
+	// NextValues is Next without the map: the row's ordinal and its values in Columns' order
+	// (valid UTF-8, as every Reader's strings), valid until the next call, or the error Next
+	// would return.
+	NextValues() (row int64, values []string, err error)
+}
+
 // Options tune the readers. Zero values mean the defaults.
 type Options struct {
 	// Charset of a text body: "" detects (valid UTF-8 in the first DetectBytes, else GB18030),

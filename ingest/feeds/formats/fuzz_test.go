@@ -3,6 +3,7 @@ package formats
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -52,7 +53,36 @@ func FuzzCSV(f *testing.F) {
 			return
 		}
 		drain(t, r)
+		r, _ = NewCSV(strings.NewReader(body), Options{Charset: charset, MaxRowBytes: 256})
+		r2, _ := NewCSV(strings.NewReader(body), Options{Charset: charset, MaxRowBytes: 256})
+		sameRows(t, r.(ColumnReader), r2)
 	})
+}
+
+// sameRows reads cr by position and r as maps and fails on any difference.
+func sameRows(t *testing.T, cr ColumnReader, r Reader) {
+	cols := cr.Columns()
+	for {
+		row, values, err := cr.NextValues()
+		rec, err2 := r.Next()
+		if fmt.Sprint(err) != fmt.Sprint(err2) {
+			t.Fatalf("NextValues: %v; Next: %v", err, err2)
+		}
+		if err == io.EOF || err != nil && !errors.As(err, new(*RowError)) {
+			return
+		}
+		if err != nil {
+			continue
+		}
+		if row != rec.Row || len(values) != len(cols) || len(rec.Fields) != len(cols) {
+			t.Fatalf("row %d, %d values of %d columns; Next: row %d, %v", row, len(values), len(cols), rec.Row, rec.Fields)
+		}
+		for i, c := range cols {
+			if !utf8.ValidString(values[i]) || rec.Fields[c] != values[i] {
+				t.Fatalf("row %d column %q: %q; Next: %q", row, c, values[i], rec.Fields[c])
+			}
+		}
+	}
 }
 
 func FuzzJSONL(f *testing.F) {
@@ -89,6 +119,45 @@ func FuzzDetectCharset(f *testing.F) {
 		out, _ := io.ReadAll(dec)
 		if got == GB18030 && !utf8.Valid(out) {
 			t.Fatalf("GB18030 decoding gave invalid UTF-8")
+		}
+	})
+}
+
+// FuzzLineLimit holds lineLimit to the rule it implements byte by byte: a read fails once a line
+// (bytes between newlines) grows longer than max.
+func FuzzLineLimit(f *testing.F) {
+	f.Add([]byte("ab\ncd\n"), uint8(2), uint8(3))
+	f.Add([]byte("abc\n\n\nabcd"), uint8(3), uint8(1))
+	f.Add([]byte("a\nbcdef\ng"), uint8(4), uint8(16))
+	f.Fuzz(func(t *testing.T, data []byte, max, chunk uint8) {
+		l := &lineLimit{r: bytes.NewReader(data), max: int(max)}
+		cur := 0
+		for off := 0; ; {
+			p := make([]byte, int(chunk%32)+1)
+			n, err := l.Read(p)
+			// The reference: the bytes this read would have returned, counted one by one.
+			end := min(off+len(p), len(data))
+			fail := false
+			for _, b := range data[off:end] {
+				if b == '\n' {
+					cur = 0
+					continue
+				}
+				if cur++; cur > int(max) {
+					fail = true
+					break
+				}
+			}
+			if fail != errors.Is(err, ErrRowTooLong) {
+				t.Fatalf("at %d: error %v, want failure %v", off, err, fail)
+			}
+			if fail || err != nil {
+				return
+			}
+			if n != end-off {
+				t.Fatalf("at %d: read %d bytes, want %d", off, n, end-off)
+			}
+			off = end
 		}
 	})
 }
