@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"golang.org/x/sync/errgroup"
@@ -82,19 +83,20 @@ type counts struct{ read, valid, changes, references, quarantined, undecodable i
 // clean cleans the chunk's records.
 func (ch *chunk) clean(c *Cleaner) {
 	ch.n.read = int64(len(ch.recs))
+	var row Cleaned
 	for _, rec := range ch.recs {
-		row, q := c.Clean(rec)
-		if row != nil {
+		q := c.clean(rec, &row)
+		if q == nil {
 			ch.n.valid++
 			switch row.Route {
 			case RouteChange:
 				ch.n.changes++
-				ch.staged = append(ch.staged, *row)
+				ch.staged = append(ch.staged, row)
 			case RouteReference:
 				ch.n.references++
-				ch.staged = append(ch.staged, *row)
+				ch.staged = append(ch.staged, row)
 			default:
-				ch.valid = append(ch.valid, *row)
+				ch.valid = append(ch.valid, row)
 			}
 			continue
 		}
@@ -194,13 +196,27 @@ func (f *cleanRangeFn) emit(ctx context.Context, ch *chunk, emitValid, emitStage
 }
 
 // valuer converts Cleaned rows to column values like Spec.Values, remembering where each column's
-// value sits in the last row's Names (rows of a dataset nearly always share one layout), instead
-// of indexing every row by name.
+// value sits in the last row's Names (rows of a dataset nearly always share one layout, and the
+// cleaner gives the rows of a layout one Names slice), instead of indexing every row by name. It
+// also keeps each column's last value: a column whose input is the previous row's (a code, a
+// region, the batch, the receive time) reuses that value rather than converting and boxing it
+// again. The values are never changed once made, so rows may share them. Not safe for concurrent
+// use.
 type valuer struct {
 	spec  Spec
 	cols  map[string][]int // value name → the columns filled from it
 	names []string
 	idx   []int // per column: index in names, or -1
+	last  []lastValue
+}
+
+// lastValue is a column's last converted value and what it was converted from.
+type lastValue struct {
+	ok    bool
+	text  string
+	flags []string
+	ms    int64
+	v     any
 }
 
 func (v *valuer) values(c *Cleaned) ([]any, error) {
@@ -210,6 +226,7 @@ func (v *valuer) values(c *Cleaned) ([]any, error) {
 			v.cols[col.source()] = append(v.cols[col.source()], i)
 		}
 		v.idx = make([]int, len(v.spec.Columns))
+		v.last = make([]lastValue, len(v.spec.Columns))
 		v.names = nil
 	}
 	if v.names == nil || !sameStrings(v.names, c.Names) {
@@ -229,11 +246,35 @@ func (v *valuer) values(c *Cleaned) ([]any, error) {
 		if j := v.idx[i]; j >= 0 {
 			text = c.Values[j]
 		}
+		l := &v.last[i]
+		if l.ok {
+			switch col.Kind {
+			case KindFlags:
+				if slices.Equal(l.flags, c.Flags) {
+					out[i] = l.v
+					continue
+				}
+			case KindReceivedAt, KindVersion:
+				if l.ms == c.ReceivedAtMs {
+					out[i] = l.v
+					continue
+				}
+			default:
+				if l.text == text {
+					out[i] = l.v
+					continue
+				}
+			}
+		}
 		x, err := convert(col.Kind, text, c.Flags, c.ReceivedAtMs)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", col.Name, err)
 		}
 		out[i] = x
+		*l = lastValue{ok: true, text: text, ms: c.ReceivedAtMs, v: x}
+		if col.Kind == KindFlags {
+			l.flags = x.([]string)
+		}
 	}
 	return out, nil
 }
@@ -241,6 +282,9 @@ func (v *valuer) values(c *Cleaned) ([]any, error) {
 func sameStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if len(a) > 0 && &a[0] == &b[0] {
+		return true
 	}
 	for i := range a {
 		if a[i] != b[i] {

@@ -2,9 +2,11 @@ package cleaning
 
 import (
 	"fmt"
-	"github.com/citypulse/citypulse/pipelines/kafkaio"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/citypulse/citypulse/pipelines/kafkaio"
 )
 
 // benchRecords are person records as the gateway ships them: every field given, some dirty.
@@ -77,4 +79,46 @@ func TestValuerMatchesValues(t *testing.T) {
 			t.Errorf("row %d: got %v, %v\nwant %v", i, got, err, want)
 		}
 	}
+}
+
+// BenchmarkCleanRow is what each record costs in the pipeline: Clean, then the writer's
+// valuer.values (the column values the sink gets).
+func BenchmarkCleanRow(b *testing.B) {
+	c := newCleaner(b)
+	recs := benchRecords(b, 1000)
+	v := valuer{spec: Specs["person"]}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		row, q := c.Clean(recs[i%len(recs)])
+		if row == nil {
+			b.Fatalf("quarantined: %+v", q)
+		}
+		if _, err := v.values(row); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzDateParsers holds the date shortcuts of convert to package time: isDateOnly accepts only
+// what time.ParseInLocation(time.DateOnly, …) accepts, and parseDateTime gives exactly what
+// time.ParseInLocation(time.DateTime, …, cst) gives.
+func FuzzDateParsers(f *testing.F) {
+	for _, s := range []string{"2024-03-05", "2024-02-29", "2023-02-29", "1900-02-29", "2000-02-29", "0000-01-01", "9999-12-31",
+		"2024-13-01", "2024-00-10", "2024-1-05", "2024-03-05 08:30:00", "2024-03-05 23:59:59", "2024-03-05 24:00:00",
+		"2024-03-05 08:30:60", "2024-03-05 08:30:00.5", "2024-03-05T08:30:00", "1800-01-01 00:00:00", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if isDateOnly(s) {
+			if _, err := time.ParseInLocation(time.DateOnly, s, time.UTC); err != nil {
+				t.Fatalf("isDateOnly(%q), but %v", s, err)
+			}
+		}
+		got, err := parseDateTime(s)
+		want, werr := time.ParseInLocation(time.DateTime, s, cst)
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(err) != fmt.Sprint(werr) {
+			t.Fatalf("parseDateTime(%q) = %#v, %v; want %#v, %v", s, got, err, want, werr)
+		}
+	})
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"strings"
 	"sync"
 )
@@ -100,30 +99,48 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 // different plaintexts are ever sealed under one nonce (short of a 96-bit HMAC collision). What
 // it reveals is that two values are equal, which the keyed hash beside it reveals anyway.
 func (s *sealer) seal(field, plaintext string) string {
+	var sealed []byte
+	return string(s.appendSeal(nil, &sealed, field, plaintext))
+}
+
+// appendSeal appends seal(field, plaintext) to b; *work is a reusable buffer for the sealed
+// bytes.
+func (s *sealer) appendSeal(b []byte, work *[]byte, field, plaintext string) []byte {
 	m := s.macs.get()
 	m.WriteString(field)
 	m.Write(zero[:])
 	m.WriteString(plaintext)
-	var sum [sha256.Size]byte
-	nonce := m.Sum(sum[:0])[:s.aead.NonceSize()]
+	n := s.aead.NonceSize()
+	// nonce || plaintext in *work, sealed in place: the ciphertext overwrites the plaintext copy
+	// and follows the nonce, as the stored form wants.
+	buf := append(append((*work)[:0], m.Sum()[:n]...), plaintext...)
 	s.macs.put(m)
-	sealed := make([]byte, len(nonce), len(nonce)+len(plaintext)+s.aead.Overhead())
-	copy(sealed, nonce)
-	sealed = s.aead.Seal(sealed, nonce, []byte(plaintext), nil)
-	out := make([]byte, len(s.id)+1+base64.StdEncoding.EncodedLen(len(sealed)))
-	copy(out, s.id)
-	out[len(s.id)] = ':'
-	base64.StdEncoding.Encode(out[len(s.id)+1:], sealed)
-	return string(out)
+	sealed := s.aead.Seal(buf[:n], buf[:n], buf[n:], nil)
+	*work = sealed
+	b = append(b, s.id...)
+	b = append(b, ':')
+	return base64.StdEncoding.AppendEncode(b, sealed)
 }
 
 // zero separates the parts of a keyed hash.
 var zero = [1]byte{0}
 
-// mac is an HMAC-SHA256 that takes strings without copying them.
-type mac interface {
-	hash.Hash
-	io.StringWriter
+// mac is a pooled HMAC-SHA256 state. It gathers what is written in its own buffer and hashes it
+// in one Write at Sum, so that writing strings copies them once and nothing escapes per call.
+type mac struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+func (m *mac) WriteString(s string) { m.buf = append(m.buf, s...) }
+
+func (m *mac) Write(b []byte) { m.buf = append(m.buf, b...) }
+
+// Sum returns the HMAC of what was written, in m's own array (valid until the next Sum).
+func (m *mac) Sum() []byte {
+	m.h.Write(m.buf)
+	return m.h.Sum(m.sum[:0])
 }
 
 // macPool reuses HMAC-SHA256 states of one key (hmac.New derives the padded keys each time).
@@ -131,24 +148,17 @@ type macPool struct{ p sync.Pool }
 
 func newMACPool(key []byte) *macPool {
 	mp := &macPool{}
-	mp.p.New = func() any {
-		h := hmac.New(sha256.New, key)
-		if m, ok := h.(mac); ok {
-			return m
-		}
-		return stringWriter{h}
-	}
+	mp.p.New = func() any { return &mac{h: hmac.New(sha256.New, key)} }
 	return mp
 }
 
-func (mp *macPool) get() mac { return mp.p.Get().(mac) }
+func (mp *macPool) get() *mac { return mp.p.Get().(*mac) }
 
-func (mp *macPool) put(m mac) { m.Reset(); mp.p.Put(m) }
-
-// stringWriter adds WriteString to a hash that lacks it.
-type stringWriter struct{ hash.Hash }
-
-func (w stringWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+func (mp *macPool) put(m *mac) {
+	m.h.Reset()
+	m.buf = m.buf[:0]
+	mp.p.Put(m)
+}
 
 // Encrypt is the stored form of a personal value of the given field under key and keyID, as the
 // cleaning pipeline writes it to <field>_enc.

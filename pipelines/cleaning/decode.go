@@ -13,32 +13,36 @@ import (
 	"github.com/citypulse/citypulse/warehouse/standard"
 )
 
-// decoded is a feed record as Clean uses it: the record's header and its fields as text.
+// decoded is a feed record as Clean uses it: the record's header; its fields go to a
+// standard.Row of the dataset (decodeRecord's row).
 type decoded struct {
-	fr     feedrecord.Record // Fields and Unmapped are not filled
-	fields map[string]string
+	fr feedrecord.Record // Fields and Unmapped are not filled
 	// unmapped reports a non-empty "unmapped" object.
 	unmapped bool
 	// errs are the fields whose value is not text (a nested object or array).
 	errs []standard.FieldError
+	// src is the record's value as a string when the fast path made it, else "".
+	src string
 }
 
 // errSlowPath: the fast decoder met something outside the canonical shape the gateway writes;
 // the record is decoded again by encoding/json, whose answer is the reference.
 var errSlowPath = errors.New("not the canonical feed record shape")
 
-// decodeRecord decodes a feed record. The fast path reads the shape the gateway writes (known keys
-// once each, flat text values); anything else goes through encoding/json (decodeSlow), so the
-// result is always what encoding/json would give.
-func decodeRecord(value []byte) (decoded, error) {
-	if d, err := decodeFast(value); err == nil {
+// decodeRecord decodes a feed record, its fields into row (which it resets): row.Raw holds the
+// dataset's fields as text and row.Unknown the other names. The fast path reads the shape the
+// gateway writes (known keys once each, flat text values); anything else goes through
+// encoding/json (decodeSlow), so the result is always what encoding/json would give.
+func decodeRecord(value []byte, row *standard.Row) (decoded, error) {
+	if d, err := decodeFast(value, row); err == nil {
 		return d, nil
 	}
-	return decodeSlow(value)
+	return decodeSlow(value, row)
 }
 
 // decodeSlow is the reference decoder: encoding/json with numbers kept as their literal text.
-func decodeSlow(value []byte) (decoded, error) {
+func decodeSlow(value []byte, row *standard.Row) (decoded, error) {
+	row.Reset()
 	var fr feedrecord.Record
 	dec := json.NewDecoder(bytes.NewReader(value))
 	dec.UseNumber() // an 18-digit ID number sent as a JSON number keeps its digits
@@ -49,14 +53,14 @@ func decodeSlow(value []byte) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	d := decoded{fields: make(map[string]string, len(fr.Fields)), unmapped: len(fr.Unmapped) > 0}
+	d := decoded{unmapped: len(fr.Unmapped) > 0}
 	for k, v := range fr.Fields {
 		s, ok := text(v)
 		if !ok {
 			d.errs = append(d.errs, standard.FieldError{Field: k, Code: standard.CodeType, Reason: "a nested value, want text or a number"})
 			continue
 		}
-		d.fields[k] = s
+		row.Set(k, s)
 	}
 	fr.Fields, fr.Unmapped = nil, nil
 	d.fr = fr
@@ -236,9 +240,10 @@ func (s *scanner) object(fn func(k, v string)) error {
 // decodeFast decodes the canonical shape: one object whose keys are feedrecord.Record's JSON
 // names, each at most once and spelt exactly, string members as strings, "row" an integer, and
 // "fields" and "unmapped" flat objects; nothing after it but spaces.
-func decodeFast(value []byte) (decoded, error) {
+func decodeFast(value []byte, row *standard.Row) (decoded, error) {
+	row.Reset()
 	s := scanner{b: value, src: string(value)}
-	var d decoded
+	d := decoded{src: s.src}
 	if !s.expect('{') {
 		return d, errSlowPath
 	}
@@ -295,8 +300,7 @@ func decodeFast(value []byte) (decoded, error) {
 				return d, errSlowPath
 			}
 		case bit == 64:
-			d.fields = make(map[string]string, 16)
-			if err := s.object(func(k, v string) { d.fields[k] = v }); err != nil {
+			if err := s.object(row.Set); err != nil {
 				return d, err
 			}
 		case bit == 128:
@@ -324,9 +328,6 @@ func decodeFast(value []byte) (decoded, error) {
 	}
 	if s.ws(); s.i != len(s.b) {
 		return d, errSlowPath
-	}
-	if d.fields == nil {
-		d.fields = map[string]string{}
 	}
 	return d, nil
 }

@@ -141,7 +141,7 @@ func convert(kind, v string, flags []string, receivedAtMs int64) (any, error) {
 	case KindString:
 		return v, nil
 	case KindDate, KindDateOr:
-		if v != "" {
+		if v != "" && !isDateOnly(v) {
 			if _, err := time.ParseInLocation(time.DateOnly, v, time.UTC); err != nil {
 				return nil, err
 			}
@@ -160,7 +160,7 @@ func convert(kind, v string, flags []string, receivedAtMs int64) (any, error) {
 			}
 			return time.Unix(0, 0).In(cst), nil
 		}
-		t, err := time.ParseInLocation(time.DateTime, v, cst)
+		t, err := parseDateTime(v)
 		if err != nil {
 			return nil, err
 		}
@@ -213,4 +213,59 @@ func convert(kind, v string, flags []string, receivedAtMs int64) (any, error) {
 		return uint64(max(receivedAtMs, 0)), nil
 	}
 	return nil, fmt.Errorf("unknown kind %q", kind)
+}
+
+// isDateOnly reports whether v is a "YYYY-MM-DD" date that exists, which
+// time.ParseInLocation(time.DateOnly, v, …) accepts.
+func isDateOnly(v string) bool {
+	if len(v) != len(time.DateOnly) || v[4] != '-' || v[7] != '-' {
+		return false
+	}
+	y, ok1 := digits(v[0:4])
+	m, ok2 := digits(v[5:7])
+	d, ok3 := digits(v[8:10])
+	return ok1 && ok2 && ok3 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(m, y)
+}
+
+// parseDateTime is time.ParseInLocation(time.DateTime, v, cst), without its generality for the
+// plain "YYYY-MM-DD HH:MM:SS" the standard writes.
+func parseDateTime(v string) (time.Time, error) {
+	if len(v) == len(time.DateTime) && v[10] == ' ' && v[13] == ':' && v[16] == ':' && isDateOnly(v[:10]) {
+		h, ok1 := digits(v[11:13])
+		m, ok2 := digits(v[14:16])
+		sec, ok3 := digits(v[17:19])
+		if ok1 && ok2 && ok3 && h <= 23 && m <= 59 && sec <= 59 {
+			y, _ := digits(v[0:4])
+			mo, _ := digits(v[5:7])
+			d, _ := digits(v[8:10])
+			return time.Date(y, time.Month(mo), d, h, m, sec, 0, cst), nil
+		}
+	}
+	return time.ParseInLocation(time.DateTime, v, cst)
+}
+
+// digits parses ASCII decimal digits.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// daysIn is the number of days of month m (1–12) of year y (proleptic Gregorian, as package time).
+func daysIn(m, y int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }

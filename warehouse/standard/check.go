@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/citypulse/citypulse/warehouse/dimdata"
 )
@@ -117,6 +119,7 @@ func (c *checker) dataset(base string, d *Dataset, tables map[string]*CodeTable)
 		c.errorf(f, "fields", "no fields")
 	}
 	d.byName = make(map[string]*Field, len(d.Fields))
+	d.rows = &sync.Pool{New: func() any { return d.NewRow() }}
 	for i, fl := range d.Fields {
 		at := fmt.Sprintf("fields[%d]", i)
 		if fl == nil {
@@ -135,6 +138,14 @@ func (c *checker) dataset(base string, d *Dataset, tables map[string]*CodeTable)
 		}
 		d.byName[fl.Name] = fl
 		c.field(f, at, fl, tables)
+	}
+	d.sortedFields = make([]*Field, 0, len(d.byName))
+	for _, fl := range d.byName {
+		d.sortedFields = append(d.sortedFields, fl)
+	}
+	sort.Slice(d.sortedFields, func(i, j int) bool { return d.sortedFields[i].Name < d.sortedFields[j].Name })
+	for i, fl := range d.sortedFields {
+		fl.sortedPos = i
 	}
 	// Derived fields need their source, which must be a resident ID field.
 	for i, fl := range d.Fields {
@@ -156,6 +167,7 @@ func (c *checker) dataset(base string, d *Dataset, tables map[string]*CodeTable)
 		case part == "gender" && fl.CodeTable != "gender":
 			c.errorf(f, at, "part gender needs code_table gender")
 		default:
+			fl.derivedSrc, fl.derivedGender = sf.index, part == "gender"
 			d.derived = append(d.derived, fl)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -69,7 +70,10 @@ type Dataset struct {
 	file    string
 	byName  map[string]*Field
 	regions *validate.Regions
-	derived []*Field // fields with DerivedFrom, validated after the others
+	derived []*Field   // fields with DerivedFrom, validated after the others
+	rows    *sync.Pool // of *Row, for ValidateRecordAt
+	// sortedFields are the fields sorted by name (Row.Set's order of guesses).
+	sortedFields []*Field
 }
 
 // Field is the standard of one field of a dataset.
@@ -90,6 +94,11 @@ type Field struct {
 
 	table *CodeTable
 	index int // position in Dataset.Fields
+	// derivedSrc is the position of the field a derived field derives from, derivedGender whether
+	// it takes the gender (else the birth date); set for the fields in Dataset.derived.
+	derivedSrc    int
+	derivedGender bool
+	sortedPos     int // position in Dataset.sortedFields
 }
 
 // CodeTable is a code list (代码表).

@@ -24,6 +24,14 @@ const (
 // month-first orders (03/05/2024 is ambiguous), and spreadsheet serial numbers (45356), which look
 // like ordinary integers and are the exporting tool's business to render.
 func Date(s string) (string, error) {
+	if isDate(s) {
+		return s, nil
+	}
+	return dateFull(s)
+}
+
+// dateFull is Date without the shortcut for a date already normal.
+func dateFull(s string) (string, error) {
 	d, rest, err := parseDate(s)
 	if err != nil {
 		return "", err
@@ -43,6 +51,14 @@ func Date(s string) (string, error) {
 // optionally a zone "Z", "+08:00", "+0800" or "+08", which is converted to UTC+8. Without a zone the
 // time is taken to be China time. A date alone means midnight.
 func DateTime(s string) (string, error) {
+	if len(s) == len(time.DateTime) && s[10] == ' ' && isDate(s[:10]) && isClock(s[11:]) {
+		return s, nil // already "YYYY-MM-DD HH:MM:SS", China time
+	}
+	return dateTimeFull(s)
+}
+
+// dateTimeFull is DateTime without the shortcut for a date-time already normal.
+func dateTimeFull(s string) (string, error) {
 	d, rest, err := parseDate(s)
 	if err != nil {
 		return "", err
@@ -63,6 +79,26 @@ func DateTime(s string) (string, error) {
 		return "", errorf(KindDate, "date-time %q: year %d is outside %d–%d", s, t.Year(), minYear, maxYear)
 	}
 	return t.Format(time.DateTime), nil
+}
+
+// isDate reports whether s is a date already in its normal form "YYYY-MM-DD", year in range:
+// what Date returns it as.
+func isDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' || nonDigit(s[:4]) >= 0 || nonDigit(s[5:7]) >= 0 || nonDigit(s[8:]) >= 0 {
+		return false
+	}
+	y, m, d := atoi(s[:4]), atoi(s[5:7]), atoi(s[8:])
+	if y < minYear || y > maxYear {
+		return false
+	}
+	_, ok := civil(y, m, d)
+	return ok
+}
+
+// isClock reports whether s is a time "HH:MM:SS" in range.
+func isClock(s string) bool {
+	return len(s) == 8 && s[2] == ':' && s[5] == ':' && nonDigit(s[:2]) < 0 && nonDigit(s[3:5]) < 0 && nonDigit(s[6:]) < 0 &&
+		atoi(s[:2]) <= 23 && atoi(s[3:5]) <= 59 && atoi(s[6:]) <= 59
 }
 
 // parseDate reads the date at the start of s and returns it with the trimmed rest.

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -142,6 +143,33 @@ func FuzzText(f *testing.F) {
 		esc := EscapeControl(in)
 		if !utf8.ValidString(esc) {
 			t.Fatalf("EscapeControl(%q) = %q: invalid UTF-8", in, esc)
+		}
+	})
+}
+
+// FuzzShortcuts holds the shortcuts for values that are already normal (Text, MultiLine, Date,
+// DateTime return them without work) to the full paths: same value, same error.
+func FuzzShortcuts(f *testing.F) {
+	for _, s := range []string{"plain", "王小明", "王 小明", "王  小明", " 王", "王 ", "锦江区春熙路１２号", "a\u00a0b", "a\u200bb",
+		"\ufffd", "\xff", "a\nb", "a\u2028b", "Ａ", "，（）", "", " ", "2024-03-05", "2024-02-30", "1799-12-31", "2199-12-31",
+		"2024-03-05 08:30:00", "2024-03-05 24:00:00", "2024-03-05 23:59:60", "2024-03-05T08:30:00", "2024-3-5 8:30"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		for _, c := range []struct {
+			name      string
+			fast, ref func(string) (string, error)
+		}{
+			{"Text", Text, func(s string) (string, error) { return cleanFull(s, false) }},
+			{"MultiLine", MultiLine, func(s string) (string, error) { return cleanFull(s, true) }},
+			{"Date", Date, dateFull},
+			{"DateTime", DateTime, dateTimeFull},
+		} {
+			got, err := c.fast(in)
+			want, werr := c.ref(in)
+			if got != want || fmt.Sprint(err) != fmt.Sprint(werr) || KindOf(err) != KindOf(werr) {
+				t.Fatalf("%s(%q) = %q, %v; want %q, %v", c.name, in, got, err, want, werr)
+			}
 		}
 	})
 }

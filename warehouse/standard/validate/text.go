@@ -38,9 +38,14 @@ func MultiLine(s string) (string, error) {
 }
 
 func clean(s string, multiline bool) (string, error) {
-	if isCleanASCII(s) {
+	if isCleanASCII(s) || isCleanText(s) {
 		return s, nil
 	}
+	return cleanFull(s, multiline)
+}
+
+// cleanFull is clean without the shortcuts for text that is already clean.
+func cleanFull(s string, multiline bool) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", errorf(KindEncoding, "invalid UTF-8 at byte %d", invalidAt(s))
 	}
@@ -166,6 +171,34 @@ func isCleanASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// isCleanText reports whether s is text that clean returns unchanged, single-line or multi-line:
+// valid UTF-8 without U+FFFD, no control or format characters, no line breaks, no whitespace but
+// single ASCII spaces between other characters, no full-width digits or Latin letters. It is the
+// common case of Chinese names and addresses, which Text then returns without allocating.
+func isCleanText(s string) bool {
+	space := true // a space here would be leading or doubled
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if space {
+				return false
+			}
+			space = true
+			continue
+		case r < utf8.RuneSelf:
+			if r < 0x21 || r == 0x7f {
+				return false
+			}
+		case r >= 0x3400 && r <= 0x9fff: // CJK ideographs: neither space, control nor format
+		case r == utf8.RuneError || r == '\u2028' || r == '\u2029' || unicode.IsSpace(r) ||
+			unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || foldAlnum(r) != r:
+			return false
+		}
+		space = false
+	}
+	return s == "" || !space
 }
 
 func invalidAt(s string) int {
