@@ -84,8 +84,6 @@ type BatchWriter struct {
 	done   chan struct{}
 	cancel context.CancelFunc // cancels the background flusher's insert
 	bg     context.Context
-
-	ins inserter // the flush's reusable state; only the flush holding sem uses it
 }
 
 // NewBatchWriter returns a writer for cfg.Table and starts its background flusher; Close stops it.
@@ -201,19 +199,28 @@ func (w *BatchWriter) Buffered() int {
 	return len(w.buf)
 }
 
-// Close stops the background flusher, then flushes what is buffered with ctx. Later Writes fail
-// with ErrClosed. If the final flush fails its error is returned and the rows stay in the writer:
-// Flush may be called again.
+// Close stops the background flusher, letting an insert it has under way finish (unless ctx ends
+// first), then flushes what is buffered with ctx. Later Writes fail with ErrClosed. If the final
+// flush fails its error is returned and the rows stay in the writer: Flush may be called again.
+//
+// An insert is not cancelled merely because Close was called: cancelling closes the connection in
+// the middle of the insert, and ClickHouse keeps what it had received of it, so the rows kept for
+// the final flush would be inserted twice (seen with a background flush under way at Close).
 func (w *BatchWriter) Close(ctx context.Context) error {
 	w.mu.Lock()
 	already := w.closed
 	w.closed = true
 	w.mu.Unlock()
 	if !already {
-		w.cancel()
 		close(w.stop)
 	}
-	<-w.done
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		w.cancel()
+		<-w.done
+	}
+	w.cancel()
 	return w.Flush(ctx)
 }
 

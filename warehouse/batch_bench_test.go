@@ -3,6 +3,7 @@ package warehouse_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"syscall"
 	"testing"
@@ -153,7 +154,7 @@ func benchWriter(b *testing.B, shape benchShape, write func(context.Context, *wa
 		}
 	}
 	w, err := warehouse.NewBatchWriter(conn, warehouse.BatchConfig{Table: shape.table, Columns: shape.columns,
-		MaxRows: shape.maxRows, MaxDelay: time.Hour}, nil, nil)
+		MaxRows: shape.maxRows, MaxDelay: time.Hour}, nil, slog.Default())
 	if err != nil {
 		b.Fatal(err)
 	}
