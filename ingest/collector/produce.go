@@ -78,6 +78,7 @@ func (c *Collector) produce(ctx context.Context, evs []event.Event, rejs []event
 		rb.put(recs, backing, buf)
 	}
 	var enc event.Encoder
+	topic := c.topics.Events() // once: with a topic prefix it is a concatenation
 	for i := range evs {
 		e := &evs[i]
 		start := len(buf)
@@ -85,7 +86,7 @@ func (c *Collector) produce(ctx context.Context, evs []event.Event, rejs []event
 		key := buf[start:len(buf):len(buf)]
 		start = len(buf)
 		buf = enc.Append(buf, e)
-		backing[i] = kgo.Record{Topic: c.topics.Events(), Key: key, Value: buf[start:len(buf):len(buf)], Timestamp: now}
+		backing[i] = kgo.Record{Topic: topic, Key: key, Value: buf[start:len(buf):len(buf)], Timestamp: now}
 		recs = append(recs, &backing[i])
 	}
 	for _, rej := range rejs {

@@ -114,7 +114,7 @@ func scrubRaw(raw json.RawMessage) json.RawMessage {
 // (nil when absent), or returns nil when there is nothing to say.
 func (p *parser) server(userAgent, version json.RawMessage) []byte {
 	ua := p.origin.UserAgent
-	if s, ok := p.strs.str(memoUserAgent, userAgent); ok && s != "" {
+	if s, ok := p.strs.str(memoUserAgent, userAgent, nil); ok && s != "" {
 		ua = s
 	}
 	m := &p.srvMemo

@@ -80,6 +80,7 @@ func (e *Event) AppendJSON(b []byte) []byte { return e.appendJSON(b, nil) }
 // for concurrent use.
 type Encoder struct {
 	sent, received timeMemo
+	day            dayMemo // of the timestamps
 }
 
 // Append appends e's JSON to b, as e.AppendJSON does.
@@ -120,7 +121,11 @@ func (e *Event) appendJSON(b []byte, enc *Encoder) []byte {
 		}
 	}
 	b = append(b, `,"timestamp":`...)
-	b = appendTime(b, e.Timestamp)
+	if enc != nil {
+		b = appendTimeDay(b, e.Timestamp, &enc.day)
+	} else {
+		b = appendTime(b, e.Timestamp)
+	}
 	if !e.SentAt.IsZero() {
 		b = append(b, `,"sentAt":`...)
 		if enc != nil {

@@ -3,7 +3,6 @@ package event
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 	"unicode/utf8"
 )
 
@@ -30,14 +29,20 @@ func fastRegion(v json.RawMessage) bool {
 	return ok && len(s) == RegionCodeLen && allDigitsB(s)
 }
 
-// fastService is canonService for a JSON number: canon is the canonical form when v is a valid
-// number that is not canonical, nil when it is; ok is false when v is not a plain number (then
-// use canonService, which also words the reason).
+// fastService is canonService for a JSON number or a string of digits: canon is the canonical
+// form when v is valid but not canonical (a slice of v: the digits without leading zeros), nil
+// when it is canonical; ok is false when v is neither (then use canonService, which also words
+// the reason).
 func fastService(v json.RawMessage) (canon json.RawMessage, ok bool) {
-	if len(v) == 0 || !allDigitsB(v) {
+	d := v
+	quoted := len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"'
+	if quoted {
+		d = v[1 : len(v)-1]
+	}
+	if len(d) == 0 || !allDigitsB(d) {
 		return nil, false
 	}
-	d := v
+	digits := len(d)
 	for len(d) > 1 && d[0] == '0' {
 		d = d[1:]
 	}
@@ -51,8 +56,8 @@ func fastService(v json.RawMessage) (canon json.RawMessage, ok bool) {
 	if n == 0 || n > 1<<32-1 {
 		return nil, false
 	}
-	if len(d) != len(v) {
-		return json.RawMessage(strconv.FormatUint(n, 10)), true
+	if quoted || len(d) != digits {
+		return d[:len(d):len(d)], true // what strconv.FormatUint(n, 10) gives
 	}
 	return nil, true
 }

@@ -58,7 +58,7 @@ func TestFastTime(t *testing.T) {
 
 // FuzzFastService: whenever fastService reads a service_id, slowService agrees.
 func FuzzFastService(f *testing.F) {
-	for _, s := range []string{`1`, `0`, `007`, `4294967295`, `4294967296`, `00000000004294967295`, `99999999999999999999999`, `"7"`, `-1`, `1.0`, `1e3`} {
+	for _, s := range []string{`1`, `0`, `007`, `4294967295`, `4294967296`, `00000000004294967295`, `99999999999999999999999`, `"7"`, `-1`, `1.0`, `1e3`, `"0042"`, `"4294967296"`, `"0"`, `""`, `"12a"`, `" 7"`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -102,6 +102,14 @@ func FuzzAppendTime(f *testing.F) {
 		got := appendTime(nil, tm)
 		if err == nil && !bytes.Equal(got, want) {
 			t.Fatalf("appendTime(%v) = %s, MarshalJSON %s", tm, got, want)
+		}
+		// With a day memo, after a time on the same day, the previous day and the next.
+		for _, prev := range []time.Time{tm.Add(-time.Duration(nsec % 86400e9)), tm.AddDate(0, 0, -1), tm.AddDate(0, 0, 1)} {
+			var m dayMemo
+			appendTimeDay(nil, prev.UTC(), &m)
+			if got := appendTimeDay(nil, tm, &m); err == nil && !bytes.Equal(got, want) {
+				t.Fatalf("appendTimeDay(%v) after %v = %s, MarshalJSON %s", tm, prev, got, want)
+			}
 		}
 	})
 }

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 )
 
-// The fast scanner's reading of batches, items and their special members: the same members,
-// slices and offsets as scan.go's readItem, readSpecial and readApp (see fastscan.go).
+// The fast scanner's reading of batches, items and their special members: the same members
+// and spans as scan.go's readItem, readSpecial and readApp (see fastscan.go).
 
 // fastScanBatch is scanBatch's fast path on a body without surrounding whitespace.
 func fastScanBatch(src []byte) (batchBody, bool) {
@@ -16,7 +16,7 @@ func fastScanBatch(src []byte) (batchBody, bool) {
 // fastScanBatchInto is fastScanBatch reading the items into items' memory.
 func fastScanBatchInto(src []byte, items []item) (batchBody, bool) {
 	s := &fscan{src: src}
-	var b batchBody
+	b := batchBody{src: src}
 	if _, ok := s.enter(); !ok {
 		return batchBody{}, false
 	}
@@ -64,7 +64,8 @@ func (s *fscan) items(old []item) ([]item, bool) {
 	if out == nil {
 		out = make([]item, 0, 64)
 	}
-	// out may reuse memory of an earlier batch: every element is overwritten before use.
+	// out may reuse memory of an earlier batch: every element is overwritten before use (items
+	// hold no pointers, so what is left past the end keeps nothing alive).
 	if s.peek() == ']' {
 		s.i++
 		s.depth--
@@ -102,7 +103,7 @@ func fastScanItem(src []byte) (item, bool) {
 func (s *fscan) item(it *item) bool {
 	var ok bool
 	if s.peek() != '{' {
-		it.raw, ok = s.value()
+		it.raw, ok = s.span()
 		return ok
 	}
 	start, ok := s.enter()
@@ -125,13 +126,13 @@ func (s *fscan) item(it *item) bool {
 		case sp != nil:
 			ok = s.special(dst, sp, nil)
 		default:
-			*dst, ok = s.value()
+			*dst, ok = s.span()
 		}
 		if !ok {
 			return false
 		}
 	}
-	it.raw = json.RawMessage(s.src[start:s.i:s.i])
+	it.raw = span{int32(start), int32(s.i)}
 	return true
 }
 
@@ -141,35 +142,33 @@ func (s *fscan) item(it *item) bool {
 type specialMemo struct {
 	raw   json.RawMessage
 	depth int
-	sp    special
-	at    [specialFields]int // offsets of sp's fields in raw
+	sp    special // spans relative to the start of raw
 }
 
-// special is readSpecial's fast path: the value into *raw and, for an object, its special
+// special is readSpecial's fast path: the value into *v and, for an object, its special
 // members into *sp (which it resets). memo, when not nil, remembers the object (see
 // specialMemo).
-func (s *fscan) special(raw *json.RawMessage, sp *special, memo *specialMemo) bool {
+func (s *fscan) special(v *span, sp *special, memo *specialMemo) bool {
 	*sp = special{}
 	var ok bool
 	if s.peek() != '{' {
-		*raw, ok = s.value()
+		*v, ok = s.span()
 		return ok
 	}
 	if memo != nil && memo.raw != nil && memo.depth == s.depth && bytes.HasPrefix(s.src[s.i:], memo.raw) {
-		start := s.i
+		start := int32(s.i)
 		s.i += len(memo.raw)
-		*raw = json.RawMessage(s.src[start:s.i:s.i])
+		*v = span{start, int32(s.i)}
 		*sp = memo.sp
-		for k, f := range sp.fields() {
-			if *f != nil {
-				a := start + memo.at[k]
-				*f = json.RawMessage(s.src[a : a+len(*f) : a+len(*f)])
+		for _, f := range sp.fields() {
+			if f.ok() {
+				f.at += start
+				f.end += start
 			}
 		}
 		return true
 	}
 	depth := s.depth
-	var at [specialFields]int
 	start, ok := s.enter()
 	if !ok {
 		return false
@@ -187,46 +186,33 @@ func (s *fscan) special(raw *json.RawMessage, sp *special, memo *specialMemo) bo
 		case dst == nil:
 			ok = s.skip()
 		case k == spApp:
-			at[spApp] = s.peekAt()
-			ok = s.app(&sp.app, &sp.appVersion, &at[spAppVersion])
+			ok = s.app(&sp.app, &sp.appVersion)
 		default:
-			if *dst, ok = s.value(); ok {
-				at[k] = s.i - len(*dst)
-			}
+			*dst, ok = s.span()
 		}
 		if !ok {
 			return false
 		}
 	}
-	sp.regionAt, sp.serviceAt = 0, 0
-	if sp.regionCode != nil {
-		sp.regionAt = at[spRegion] - start
-	}
-	if sp.serviceID != nil {
-		sp.serviceAt = at[spService] - start
-	}
-	*raw = json.RawMessage(s.src[start:s.i:s.i])
+	*v = span{int32(start), int32(s.i)}
 	if memo != nil {
-		memo.raw, memo.depth, memo.sp = *raw, depth, *sp
-		for k := range at {
-			memo.at[k] = at[k] - start
+		memo.raw, memo.depth, memo.sp = v.of(s.src), depth, *sp
+		for _, f := range memo.sp.fields() {
+			if f.ok() {
+				f.at -= int32(start)
+				f.end -= int32(start)
+			}
 		}
 	}
 	return true
 }
 
-// peekAt is the offset of the next value.
-func (s *fscan) peekAt() int {
-	s.ws()
-	return s.i
-}
-
 // app is readApp's fast path.
-func (s *fscan) app(app, version *json.RawMessage, versionAt *int) bool {
+func (s *fscan) app(app, version *span) bool {
 	var ok bool
-	*version = nil
+	*version = span{}
 	if s.peek() != '{' {
-		*app, ok = s.value()
+		*app, ok = s.span()
 		return ok
 	}
 	start, ok := s.enter()
@@ -247,11 +233,10 @@ func (s *fscan) app(app, version *json.RawMessage, versionAt *int) bool {
 			}
 			continue
 		}
-		if *version, ok = s.value(); !ok {
+		if *version, ok = s.span(); !ok {
 			return false
 		}
-		*versionAt = s.i - len(*version)
 	}
-	*app = json.RawMessage(s.src[start:s.i:s.i])
+	*app = span{int32(start), int32(s.i)}
 	return true
 }

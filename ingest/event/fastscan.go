@@ -13,7 +13,7 @@ import (
 // a syntax error, an escaped member name, a \u escape of a surrogate, deep nesting, a "batch"
 // that is not an array — it gives up (ok false) and the caller runs the jsontext scanner, which
 // accepts or rejects the input and words the error. So the two accept exactly the same inputs
-// and return the same slices, which FuzzFastScan checks.
+// and return the same spans, which FuzzFastScan checks.
 
 // fastMaxDepth is the nesting the fast scanner handles; deeper input goes to jsontext.
 const fastMaxDepth = 200
@@ -231,16 +231,22 @@ func (s *fscan) skip() bool {
 
 // value reads one value and returns it as a slice of src.
 func (s *fscan) value() (json.RawMessage, bool) {
+	v, ok := s.span()
+	return v.of(s.src), ok
+}
+
+// span reads one value and returns its span.
+func (s *fscan) span() (span, bool) {
 	s.ws()
 	start := s.i
 	if start < len(s.src) && s.src[start] == '"' { // most values the parser reads are strings
 		if _, ok := s.str(); !ok {
-			return nil, false
+			return span{}, false
 		}
 	} else if !s.skip() {
-		return nil, false
+		return span{}, false
 	}
-	return json.RawMessage(s.src[start:s.i:s.i]), true
+	return span{int32(start), int32(s.i)}, true
 }
 
 // enter reads the '{' of an object (after whitespace) and returns its offset.

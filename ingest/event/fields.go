@@ -162,13 +162,13 @@ func normalise(m map[string]json.RawMessage) (changed bool, field, reason string
 	return changed, "", ""
 }
 
-// canonValues checks the region_code and service_id of sp and returns their canonical forms
+// canonValues checks the region_code and service_id of sp (spans of src) and returns their canonical forms
 // where they are not canonical yet (nil where they are, or are absent), or the bad field and why.
-func canonValues(sp *special) (region, service json.RawMessage, field, reason string) {
-	if region, reason = canonRegion(sp.regionCode); reason != "" {
+func canonValues(src []byte, sp *special) (region, service json.RawMessage, field, reason string) {
+	if region, reason = canonRegion(sp.regionCode.of(src)); reason != "" {
 		return nil, nil, "region_code", reason
 	}
-	if service, reason = canonService(sp.serviceID); reason != "" {
+	if service, reason = canonService(sp.serviceID.of(src)); reason != "" {
 		return nil, nil, "service_id", reason
 	}
 	return region, service, "", ""

@@ -128,6 +128,9 @@ func FuzzParseBatch(f *testing.F) {
 			items = len(b.Batch)
 		}
 		checkParse(t, items, evs, rejs, err)
+		if items >= 0 {
+			checkStrings(t, b.Batch, evs, rejs)
+		}
 		// The jsontext scanner must agree with encoding/json on what is JSON.
 		if !json.Valid(body) && err == nil {
 			t.Fatalf("invalid JSON accepted: %q", body)
@@ -145,6 +148,43 @@ func FuzzParseBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkStrings holds the strings of the accepted events (decoded by the parser, in a
+// per-request arena or through its memo) to encoding/json's decoding of the items' members.
+func checkStrings(t *testing.T, items []json.RawMessage, evs []Event, rejs []Rejection) {
+	t.Helper()
+	rejected := map[int]bool{}
+	for _, r := range rejs {
+		rejected[r.Index] = true
+	}
+	k := 0
+	for i, raw := range items {
+		if rejected[i] {
+			continue
+		}
+		if k >= len(evs) {
+			t.Fatalf("fewer events than accepted items")
+		}
+		ev := &evs[k]
+		k++
+		var m map[string]json.RawMessage // exact names, the last of a repeated one wins
+		if json.Unmarshal(raw, &m) != nil {
+			t.Fatalf("accepted item %d does not decode: %s", i, raw)
+		}
+		for name, got := range map[string]string{"messageId": ev.MessageID, "type": ev.Type, "event": ev.Event, "name": ev.Name, "userId": ev.UserID, "anonymousId": ev.AnonymousID} {
+			var want string
+			if json.Unmarshal(m[name], &want) != nil || (name == "name" && ev.Type != TypePage && ev.Type != TypeScreen) || (name == "event" && ev.Type != TypeTrack) {
+				continue // absent, not a string or not read for this type
+			}
+			if name == "messageId" && want == "" {
+				continue // a new id was made
+			}
+			if got != want {
+				t.Fatalf("item %d: %s = %q, encoding/json decodes %q", i, name, got, want)
+			}
+		}
+	}
 }
 
 func FuzzParseSingle(f *testing.F) {

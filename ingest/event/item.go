@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // parser holds what every item of one request shares.
 type parser struct {
+	src         []byte    // the body the items' spans refer to
 	now         time.Time // collector time, UTC
 	source      string
 	batchCtx    map[string]json.RawMessage // nil when the batch has none
@@ -18,6 +20,7 @@ type parser struct {
 	ua          uaMemo
 	srvMemo     serverMemo
 	strs        strMemo
+	text        strArena                          // memory of the strings decoded for this request's events
 	ctxPrev     struct{ in, out json.RawMessage } // the last context as received and as stored
 	arena       []byte                            // memory for the rewritten objects of this request's events
 }
@@ -49,7 +52,7 @@ type strMemo struct {
 }
 
 // memoWays is how many strings strMemo remembers per field (event names alternate).
-const memoWays = 4
+const memoWays = 8
 
 // The fields strMemo remembers.
 const (
@@ -63,8 +66,8 @@ const (
 	memoSlots
 )
 
-// str is jsonString through the memo's slot.
-func (m *strMemo) str(slot int, raw json.RawMessage) (string, bool) {
+// str is jsonString through the memo's slot, decoding into a when it is not nil.
+func (m *strMemo) str(slot int, raw json.RawMessage, a *strArena) (string, bool) {
 	if len(raw) > 0 && raw[0] == '"' {
 		for w := range memoWays {
 			if string(m.raw[slot][w]) == string(raw) {
@@ -72,7 +75,13 @@ func (m *strMemo) str(slot int, raw json.RawMessage) (string, bool) {
 			}
 		}
 	}
-	s, ok := jsonString(raw)
+	var s string
+	var ok bool
+	if a != nil {
+		s, ok = a.jsonString(raw)
+	} else {
+		s, ok = jsonString(raw)
+	}
 	if ok && len(raw) > 0 && raw[0] == '"' {
 		w := m.next[slot] % memoWays
 		m.raw[slot][w], m.s[slot][w] = raw, s
@@ -81,12 +90,77 @@ func (m *strMemo) str(slot int, raw json.RawMessage) (string, bool) {
 	return s, ok
 }
 
-// id is idString through the memo.
-func (m *strMemo) id(slot int, raw json.RawMessage) (string, bool) {
+// id is idString through the memo, decoding into a.
+func (m *strMemo) id(slot int, raw json.RawMessage, a *strArena) (string, bool) {
 	if JSONKind(raw) == "a string" {
-		return m.str(slot, bytes.TrimSpace(raw))
+		return m.str(slot, bytes.TrimSpace(raw), a)
 	}
 	return idString(raw)
+}
+
+// strArena holds the strings decoded for one request's events (message ids, user ids, event
+// names) in a few shared allocations instead of one each. Its memory is written once and never
+// reused, so the strings are as immutable as any; a string kept past the request keeps its
+// chunk (at most maxTextChunk bytes) alive, which is why the User-Agent, which the collector's
+// cache keeps, is not decoded here.
+type strArena struct{ buf []byte }
+
+// maxTextChunk is the largest chunk strArena allocates.
+const maxTextChunk = 4 << 10
+
+// string returns a copy of b as a string in the arena.
+func (a *strArena) string(b []byte) string {
+	n := len(b)
+	if n == 0 {
+		return ""
+	}
+	if n > maxTextChunk/8 {
+		return string(b)
+	}
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, min(max(2*cap(a.buf), 512), maxTextChunk))
+	}
+	l := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return unsafe.String(&a.buf[l], n)
+}
+
+// jsonString is jsonString decoding into the arena: a string of printable ASCII without
+// escapes is copied as it is, anything else is decoded on the heap.
+func (a *strArena) jsonString(raw json.RawMessage) (string, bool) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainASCII(raw[1:n-1]) {
+		return a.string(raw[1 : n-1]), true
+	}
+	return jsonString(raw)
+}
+
+// plainASCII reports whether b is printable ASCII without '"' or '\\': a JSON string's
+// content that decodes to itself.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if plainByte[c] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// typeName is the type constant a "type" value spells in the form SDKs send it; ok is false
+// for anything else (then decode it).
+func typeName(v json.RawMessage) (string, bool) {
+	switch string(v) {
+	case `"track"`:
+		return TypeTrack, true
+	case `"page"`:
+		return TypePage, true
+	case `"screen"`:
+		return TypeScreen, true
+	case `"identify"`:
+		return TypeIdentify, true
+	case `"alias"`:
+		return TypeAlias, true
+	}
+	return "", false
 }
 
 // epoch is the earliest event time accepted: the warehouse stores seconds since 1970.
@@ -96,11 +170,11 @@ var epoch = time.Unix(0, 0).UTC()
 // its Rejection (then *ev holds nothing of use). typ, when not empty, is the type the path
 // names and wins over the item's own "type".
 func (p *parser) parseItem(index int, typ string, f *item, ev *Event) *Rejection {
-	raw := f.raw
+	raw := f.raw.of(p.src)
 	*ev = Event{Source: p.source, ReceivedAt: p.now}
 	reject := func(field, code, reason string) *Rejection {
 		r := raw
-		if p.origin != nil && f.ctxSp.ip != nil {
+		if p.origin != nil && f.ctxSp.ip.ok() {
 			r = scrubRaw(raw) // the dead letter must not store a full IP either
 		}
 		return &Rejection{Index: index, MessageID: ev.MessageID, Field: field, Code: code, Reason: reason, Raw: r}
@@ -113,8 +187,8 @@ func (p *parser) parseItem(index int, typ string, f *item, ev *Event) *Rejection
 	}
 
 	// messageId first, so that every later rejection carries it.
-	if v := f.messageID; present(v) {
-		s, ok := jsonString(v)
+	if v := f.messageID.of(p.src); present(v) {
+		s, ok := p.text.jsonString(v)
 		if !ok {
 			return reject("messageId", CodeWrongType, fmt.Sprintf("must be a string, not %s", JSONKind(v)))
 		}
@@ -125,11 +199,14 @@ func (p *parser) parseItem(index int, typ string, f *item, ev *Event) *Rejection
 	}
 
 	if typ == "" {
-		v := f.typ
+		v := f.typ.of(p.src)
 		if !present(v) {
 			return reject("type", CodeRequired, "required: one of track, page, screen, identify, alias")
 		}
-		s, ok := p.strs.str(memoType, v)
+		s, ok := typeName(v)
+		if !ok {
+			s, ok = p.strs.str(memoType, v, nil)
+		}
 		if !ok {
 			return reject("type", CodeWrongType, fmt.Sprintf("must be a string, not %s", JSONKind(v)))
 		}
@@ -145,13 +222,13 @@ func (p *parser) parseItem(index int, typ string, f *item, ev *Event) *Rejection
 	var ids [3]string
 	for i, id := range [...]struct {
 		field string
-		v     json.RawMessage
+		v     span
 	}{{"userId", f.userID}, {"anonymousId", f.anonymousID}, {"previousId", f.previousID}} {
-		v := id.v
+		v := id.v.of(p.src)
 		if !present(v) {
 			continue
 		}
-		s, ok := p.strs.id(memoUserID+i, v)
+		s, ok := p.strs.id(memoUserID+i, v, &p.text)
 		if !ok {
 			return reject(id.field, CodeWrongType, fmt.Sprintf("must be a string or a number, not %s", JSONKind(v)))
 		}
@@ -177,11 +254,11 @@ func (p *parser) parseItem(index int, typ string, f *item, ev *Event) *Rejection
 
 	switch ev.Type {
 	case TypeTrack:
-		v := f.event
+		v := f.event.of(p.src)
 		if !present(v) {
 			return reject("event", CodeRequired, "required for a track call: the event name")
 		}
-		s, ok := p.strs.str(memoEvent, v)
+		s, ok := p.strs.str(memoEvent, v, &p.text)
 		if !ok {
 			return reject("event", CodeWrongType, fmt.Sprintf("must be a string, not %s", JSONKind(v)))
 		}
@@ -190,8 +267,8 @@ func (p *parser) parseItem(index int, typ string, f *item, ev *Event) *Rejection
 		}
 		ev.Event = s
 	case TypePage, TypeScreen:
-		if v := f.name; present(v) {
-			s, ok := p.strs.str(memoName, v)
+		if v := f.name.of(p.src); present(v) {
+			s, ok := p.strs.str(memoName, v, &p.text)
 			if !ok {
 				return reject("name", CodeWrongType, fmt.Sprintf("must be a string, not %s", JSONKind(v)))
 			}
@@ -215,14 +292,14 @@ func (p *parser) parseItem(index int, typ string, f *item, ev *Event) *Rejection
 // sentAt, its clock is taken to be off by sentAt − now, so timestamp += now − sentAt.
 func (p *parser) times(f *item, ev *Event) (field, code, reason string) {
 	ev.SentAt = p.batchSentAt
-	if v := f.sentAt; present(v) {
+	if v := f.sentAt.of(p.src); present(v) {
 		t, reason := parseTime(v)
 		if reason != "" {
 			return "sentAt", timeCode(v), reason
 		}
 		ev.SentAt = t
 	}
-	v := f.timestamp
+	v := f.timestamp.of(p.src)
 	if !present(v) {
 		ev.Timestamp = p.now
 		return "", "", ""
@@ -258,25 +335,25 @@ func timeCode(v json.RawMessage) string {
 func (p *parser) objects(f *item, ev *Event) (field, code, reason string) {
 	// Written out rather than looped over pointers into ev, which would move ev to the heap.
 	var ok bool
-	if ev.Properties, ok = objectValue(f.properties); !ok {
-		return "properties", CodeWrongType, fmt.Sprintf("must be an object, not %s", JSONKind(f.properties))
+	if ev.Properties, ok = objectValue(f.properties.of(p.src)); !ok {
+		return "properties", CodeWrongType, fmt.Sprintf("must be an object, not %s", JSONKind(f.properties.of(p.src)))
 	}
-	if ev.Traits, ok = objectValue(f.traits); !ok {
-		return "traits", CodeWrongType, fmt.Sprintf("must be an object, not %s", JSONKind(f.traits))
+	if ev.Traits, ok = objectValue(f.traits.of(p.src)); !ok {
+		return "traits", CodeWrongType, fmt.Sprintf("must be an object, not %s", JSONKind(f.traits.of(p.src)))
 	}
-	if ev.Context, ok = objectValue(f.context); !ok {
-		return "context", CodeWrongType, fmt.Sprintf("must be an object, not %s", JSONKind(f.context))
+	if ev.Context, ok = objectValue(f.context.of(p.src)); !ok {
+		return "context", CodeWrongType, fmt.Sprintf("must be an object, not %s", JSONKind(f.context.of(p.src)))
 	}
 
 	if ev.Properties != nil {
 		sp := &f.propsSp
-		region, service, field, reason := canonValues(sp)
+		region, service, field, reason := canonValues(p.src, sp)
 		if reason != "" {
 			return "properties." + field, CodeInvalid, reason
 		}
 		switch {
 		case (region != nil || service != nil) && !sp.dup:
-			ev.Properties = sp.rewrite(p.grab, ev.Properties, region, service)
+			ev.Properties = sp.rewrite(p.grab, ev.Properties, f.properties.at, region, service)
 		case region != nil || service != nil:
 			m, err := objectMembers(ev.Properties)
 			if err != nil {
@@ -303,7 +380,7 @@ func (p *parser) objects(f *item, ev *Event) (field, code, reason string) {
 	}
 	needMap := p.batchCtx != nil || (p.origin != nil && sp.has)
 	if !needMap {
-		region, service, field, reason := canonValues(&sp)
+		region, service, field, reason := canonValues(p.src, &sp)
 		if reason != "" {
 			return "context." + field, CodeInvalid, reason
 		}
@@ -311,13 +388,13 @@ func (p *parser) objects(f *item, ev *Event) (field, code, reason string) {
 			if sp.dup {
 				needMap = true
 			} else {
-				ev.Context = sp.rewrite(p.grab, ev.Context, region, service)
+				ev.Context = sp.rewrite(p.grab, ev.Context, f.context.at, region, service)
 			}
 		}
 	}
 	if !needMap {
 		if p.origin != nil {
-			if server := p.server(sp.userAgent, sp.appVersion); server != nil {
+			if server := p.server(sp.userAgent.of(p.src), sp.appVersion.of(p.src)); server != nil {
 				ev.Context = spliceServer(p.grab, ev.Context, server)
 			}
 		}

@@ -1,24 +1,51 @@
 package event
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"math"
+)
 
 // What the parser reads of an event object. Both scanners — the fast one (fastitem.go) and the
 // jsontext one (scan.go) — walk the members of an object and ask slot where each goes, so the
 // two read the same members by construction and differ only in how they read JSON.
 
+// span is where a value lies in the request body (the trimmed body the scanner read): the
+// bytes src[at:end]. The zero span is no value. Items hold spans, not slices, so that they hold
+// no pointers: writing one needs no write barrier, a pooled slice of them needs no clearing to
+// drop references into the body, and an item is a third of the size.
+type span struct{ at, end int32 }
+
+// maxSpanBody is the longest body spans can address.
+const maxSpanBody = math.MaxInt32
+
+// spanAt is the span of v, a slice of src starting at offset at.
+func spanAt(at int, v []byte) span { return span{int32(at), int32(at + len(v))} }
+
+// ok reports whether the span holds a value.
+func (v span) ok() bool { return v.end != 0 }
+
+// of is the value's bytes in src (a slice of it, capacity cut to the value); nil for the zero
+// span.
+func (v span) of(src []byte) json.RawMessage {
+	if v.end == 0 {
+		return nil
+	}
+	return json.RawMessage(src[v.at:v.end:v.end])
+}
+
 // item is one event object as read in the single pass over a request body: its exact bytes and
-// the members the parser reads (the last of a repeated name wins), all slices of the body.
+// the members the parser reads (the last of a repeated name wins), all spans of the body.
 type item struct {
-	raw                                                          json.RawMessage
-	messageID, typ, userID, anonymousID, previousID, event, name json.RawMessage
-	timestamp, sentAt, properties, traits, context               json.RawMessage
+	raw                                                          span
+	messageID, typ, userID, anonymousID, previousID, event, name span
+	timestamp, sentAt, properties, traits, context               span
 	propsSp, ctxSp                                               special // of properties and context, when objects
 }
 
 // slot is where the value of the member called name goes: nil for a member the parser does not
 // read; sp is not nil for properties and context, whose special members are noted in it when
 // they are objects.
-func (it *item) slot(name []byte) (dst *json.RawMessage, sp *special) {
+func (it *item) slot(name []byte) (dst *span, sp *special) {
 	switch string(name) {
 	case "messageId":
 		return &it.messageID, nil
@@ -50,13 +77,12 @@ func (it *item) slot(name []byte) (dst *json.RawMessage, sp *special) {
 
 // special is the members of a context or properties object the parser looks at.
 type special struct {
-	regionCode, serviceID, ip, server, userAgent, app json.RawMessage
-	appVersion                                        json.RawMessage // app.version, when app is an object
-	has                                               bool            // ip or server is present
-	// regionAt and serviceAt are the offsets of the region_code and service_id values in the
-	// object; dup is set when either name occurs twice (then only a re-encode can fix it).
-	regionAt, serviceAt int
-	dup                 bool
+	regionCode, serviceID, ip, server, userAgent, app span
+	appVersion                                        span // app.version, when app is an object
+	has                                               bool // ip or server is present
+	// dup is set when region_code or service_id occurs twice (then only a re-encode can fix
+	// it).
+	dup bool
 }
 
 // The members of special, as fields orders them.
@@ -71,20 +97,20 @@ const (
 	specialFields
 )
 
-func (sp *special) fields() [specialFields]*json.RawMessage {
-	return [...]*json.RawMessage{&sp.regionCode, &sp.serviceID, &sp.ip, &sp.server, &sp.userAgent, &sp.app, &sp.appVersion}
+func (sp *special) fields() [specialFields]*span {
+	return [...]*span{&sp.regionCode, &sp.serviceID, &sp.ip, &sp.server, &sp.userAgent, &sp.app, &sp.appVersion}
 }
 
 // slot is where the value of the member called name goes and its index in fields; nil for a
 // member the parser does not read. It notes a repeated region_code or service_id and the
 // presence of ip or server. For app (spApp) the caller reads the object's version too.
-func (sp *special) slot(name []byte) (*json.RawMessage, int) {
+func (sp *special) slot(name []byte) (*span, int) {
 	switch string(name) {
 	case "region_code":
-		sp.dup = sp.dup || sp.regionCode != nil
+		sp.dup = sp.dup || sp.regionCode.ok()
 		return &sp.regionCode, spRegion
 	case "service_id":
-		sp.dup = sp.dup || sp.serviceID != nil
+		sp.dup = sp.dup || sp.serviceID.ok()
 		return &sp.serviceID, spService
 	case "ip":
 		sp.has = true
@@ -100,19 +126,20 @@ func (sp *special) slot(name []byte) (*json.RawMessage, int) {
 	return nil, -1
 }
 
-// rewrite returns a copy of obj, in memory from grab, (the object sp was read from) with the
-// region_code and service_id values replaced by region and service where those are not nil.
-func (sp *special) rewrite(grab func(int) []byte, obj json.RawMessage, region, service json.RawMessage) json.RawMessage {
+// rewrite returns a copy of obj, in memory from grab, (the object sp was read from, at offset
+// objAt of the body) with the region_code and service_id values replaced by region and service
+// where those are not nil.
+func (sp *special) rewrite(grab func(int) []byte, obj json.RawMessage, objAt int32, region, service json.RawMessage) json.RawMessage {
 	type repl struct {
 		at, n int
 		v     json.RawMessage
 	}
 	reps := make([]repl, 0, 2)
 	if region != nil {
-		reps = append(reps, repl{sp.regionAt, len(sp.regionCode), region})
+		reps = append(reps, repl{int(sp.regionCode.at - objAt), int(sp.regionCode.end - sp.regionCode.at), region})
 	}
 	if service != nil {
-		reps = append(reps, repl{sp.serviceAt, len(sp.serviceID), service})
+		reps = append(reps, repl{int(sp.serviceID.at - objAt), int(sp.serviceID.end - sp.serviceID.at), service})
 	}
 	if len(reps) == 2 && reps[0].at > reps[1].at {
 		reps[0], reps[1] = reps[1], reps[0]

@@ -137,13 +137,22 @@ func memberName(lit []byte) []byte {
 	return []byte(unquote(lit))
 }
 
+// span reads the next value and returns its span in src.
+func (s *scanner) span() (span, error) {
+	v, err := s.value()
+	if err != nil {
+		return span{}, err
+	}
+	return spanAt(int(s.dec.InputOffset())-len(v), v), nil
+}
+
 // readItem reads the next value, an event object, in one pass: it descends into properties and
 // context to note their special members instead of reading them twice. A value that is not an
 // object is returned as raw only (the caller rejects it).
 func (s *scanner) readItem() (item, error) {
 	var it item
 	if s.dec.PeekKind() != '{' {
-		v, err := s.value()
+		v, err := s.span()
 		it.raw = v
 		return it, err
 	}
@@ -162,7 +171,7 @@ func (s *scanner) readItem() (item, error) {
 		case sp != nil:
 			*dst, *sp, err = s.readSpecial()
 		default:
-			*dst, err = s.value()
+			*dst, err = s.span()
 		}
 		if err != nil {
 			return it, err
@@ -173,20 +182,20 @@ func (s *scanner) readItem() (item, error) {
 }
 
 // readSpecial reads the next value; when it is an object it also notes its special members.
-func (s *scanner) readSpecial() (json.RawMessage, special, error) {
+func (s *scanner) readSpecial() (span, special, error) {
 	var sp special
 	if s.dec.PeekKind() != '{' {
-		v, err := s.value()
+		v, err := s.span()
 		return v, sp, err
 	}
 	start, err := s.open()
 	if err != nil {
-		return nil, sp, err
+		return span{}, sp, err
 	}
 	for s.dec.PeekKind() == '"' {
 		lit, err := s.dec.ReadValue()
 		if err != nil {
-			return nil, sp, err
+			return span{}, sp, err
 		}
 		switch dst, k := sp.slot(memberName(lit)); {
 		case dst == nil:
@@ -194,17 +203,10 @@ func (s *scanner) readSpecial() (json.RawMessage, special, error) {
 		case k == spApp:
 			sp.app, sp.appVersion, err = s.readApp()
 		default:
-			if *dst, err = s.value(); err == nil {
-				switch k {
-				case spRegion:
-					sp.regionAt = int(s.dec.InputOffset()) - len(*dst) - start
-				case spService:
-					sp.serviceAt = int(s.dec.InputOffset()) - len(*dst) - start
-				}
-			}
+			*dst, err = s.span()
 		}
 		if err != nil {
-			return nil, sp, err
+			return span{}, sp, err
 		}
 	}
 	raw, err := s.close(start)
@@ -212,28 +214,28 @@ func (s *scanner) readSpecial() (json.RawMessage, special, error) {
 }
 
 // readApp reads the next value and, when it is an object, its "version" member.
-func (s *scanner) readApp() (app, version json.RawMessage, err error) {
+func (s *scanner) readApp() (app, version span, err error) {
 	if s.dec.PeekKind() != '{' {
-		app, err = s.value()
-		return app, nil, err
+		app, err = s.span()
+		return app, span{}, err
 	}
 	start, err := s.open()
 	if err != nil {
-		return nil, nil, err
+		return span{}, span{}, err
 	}
 	for s.dec.PeekKind() == '"' {
 		lit, err := s.dec.ReadValue()
 		if err != nil {
-			return nil, nil, err
+			return span{}, span{}, err
 		}
 		if string(memberName(lit)) != "version" {
 			if err := s.dec.SkipValue(); err != nil {
-				return nil, nil, err
+				return span{}, span{}, err
 			}
 			continue
 		}
-		if version, err = s.value(); err != nil {
-			return nil, nil, err
+		if version, err = s.span(); err != nil {
+			return span{}, span{}, err
 		}
 	}
 	app, err = s.close(start)
@@ -248,14 +250,14 @@ func (s *scanner) open() (int, error) {
 	return int(s.dec.InputOffset()) - 1, nil
 }
 
-// close reads the '}' of the object opened at start and returns the object's bytes.
-func (s *scanner) close(start int) (json.RawMessage, error) {
+// close reads the '}' of the object opened at start and returns the object's span.
+func (s *scanner) close(start int) (span, error) {
 	if _, err := s.dec.ReadToken(); err != nil {
-		return nil, err
+		return span{}, err
 	}
 	end := int(s.dec.InputOffset())
 	if start < 0 || end > len(s.src) || s.src[start] != '{' {
-		return nil, errors.New("jsontext: object outside its input") // never happens
+		return span{}, errors.New("jsontext: object outside its input") // never happens
 	}
-	return json.RawMessage(s.src[start:end:end]), nil
+	return span{int32(start), int32(end)}, nil
 }

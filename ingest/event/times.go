@@ -107,7 +107,18 @@ func civilFromDays(days int64) (year, month, day int) {
 }
 
 // appendTime appends t as time.Time's MarshalJSON does (RFC 3339 with nanoseconds, quoted).
-func appendTime(b []byte, t time.Time) []byte {
+func appendTime(b []byte, t time.Time) []byte { return appendTimeDay(b, t, nil) }
+
+// dayMemo is the last date appendTimeDay wrote: the times of a request's events nearly all
+// fall on one day.
+type dayMemo struct {
+	days int64
+	date [10]byte // YYYY-MM-DD
+	set  bool
+}
+
+// appendTimeDay is appendTime remembering the date in m (nil: none).
+func appendTimeDay(b []byte, t time.Time, m *dayMemo) []byte {
 	const minUnix, maxUnix = -62135596800, 253402300799 // 0001-01-01 and 9999-12-31T23:59:59, UTC
 	unix := t.Unix()
 	if t.Location() != time.UTC || unix < minUnix || unix > maxUnix {
@@ -119,11 +130,20 @@ func appendTime(b []byte, t time.Time) []byte {
 	if secs < 0 {
 		days, secs = days-1, secs+86400
 	}
-	year, month, day := civilFromDays(days)
 	b = append(b, '"')
-	b = append2(append2(b, year/100), year%100)
-	b = append2(append(b, '-'), month)
-	b = append2(append(b, '-'), day)
+	if m != nil && m.set && m.days == days {
+		b = append(b, m.date[:]...)
+	} else {
+		year, month, day := civilFromDays(days)
+		l := len(b)
+		b = append2(append2(b, year/100), year%100)
+		b = append2(append(b, '-'), month)
+		b = append2(append(b, '-'), day)
+		if m != nil {
+			m.days, m.set = days, true
+			copy(m.date[:], b[l:])
+		}
+	}
 	b = append2(append(b, 'T'), secs/3600)
 	b = append2(append(b, ':'), secs/60%60)
 	b = append2(append(b, ':'), secs%60)
