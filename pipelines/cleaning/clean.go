@@ -126,6 +126,20 @@ type outField struct {
 // bound a row builds its own Names.
 const maxLayouts = 1024
 
+// appendNames appends the names of o's output columns: the field's, or its hash, mask and sealed
+// names, then the four levels when its region resolved.
+func (o *outField) appendNames(names []string, region bool) []string {
+	if p := o.prot; p != nil {
+		names = append(names, p.hash, p.masked, p.enc)
+	} else {
+		names = append(names, o.f.Name)
+	}
+	if o.levels != nil && region {
+		names = append(names, o.levels[:]...)
+	}
+	return names
+}
+
 // scratch is one Clean call's reusable working state.
 type scratch struct {
 	row    *standard.Row
@@ -314,7 +328,11 @@ func (c *Cleaner) valid(sc *scratch, out *Cleaned, fr *feedrecord.Record, unmapp
 	r := sc.row
 	buf, spans, texts, flags := sc.buf[:0], sc.spans[:0], sc.texts[:0], sc.flags[:0]
 	addText := func(v string) { spans = append(spans, span{-1, len(texts)}); texts = append(texts, v) }
+	// layout says which fields have a value (bit i) and whose region resolved (bit 32+i), the key
+	// of the Names cache; a dataset of more than 32 fields has its Names built row by row instead.
 	var layout uint64
+	wide := len(c.out) > 32
+	wideNames := sc.names[:0]
 	var dirty, mapped bool
 	for i := range c.out {
 		o := &c.out[i]
@@ -345,14 +363,19 @@ func (c *Cleaner) valid(sc *scratch, out *Cleaned, fr *feedrecord.Record, unmapp
 		} else {
 			addText(s)
 		}
+		region := false
 		if o.levels != nil {
 			if reg, err := c.std.Regions().Lookup(s); err == nil {
+				region = true
 				layout |= 1 << (32 + i)
 				addText(reg.City)
 				addText(reg.District)
 				addText(reg.Street)
 				addText(reg.Community)
 			}
+		}
+		if wide {
+			wideNames = o.appendNames(wideNames, region)
 		}
 	}
 	start := len(buf)
@@ -400,8 +423,15 @@ func (c *Cleaner) valid(sc *scratch, out *Cleaned, fr *feedrecord.Record, unmapp
 			strs[i] = gen[sp.start:sp.end]
 		}
 	}
+	var names []string
+	if wide {
+		sc.names = append(wideNames, MetaIdentityKey, MetaSource, MetaBatchID, MetaRowNo)
+		names = slices.Clone(sc.names)
+	} else {
+		names = c.names(sc, layout)
+	}
 	*out = Cleaned{Dataset: c.spec.Dataset, ReceivedAtMs: at.UnixMilli(), Route: route,
-		Names: c.names(sc, layout), Values: strs[:len(spans):len(spans)]}
+		Names: names, Values: strs[:len(spans):len(spans)]}
 	if len(flags) > 0 {
 		out.Flags = strs[len(spans):]
 		copy(out.Flags, flags)
@@ -416,33 +446,21 @@ func (c *Cleaner) valid(sc *scratch, out *Cleaned, fr *feedrecord.Record, unmapp
 }
 
 // names returns the Names of a row of the given layout (bit i: field i has a value; bit 32+i:
-// its region resolved), from the cache when it has them.
+// its region resolved) of a dataset of at most 32 fields, from the cache when it has them.
 func (c *Cleaner) names(sc *scratch, layout uint64) []string {
-	cacheable := len(c.out) <= 32
-	if cacheable {
-		if n, ok := c.layouts.Load(layout); ok {
-			return n.([]string)
-		}
+	if n, ok := c.layouts.Load(layout); ok {
+		return n.([]string)
 	}
 	names := sc.names[:0]
 	for i := range c.out {
-		if layout&(1<<i) == 0 {
-			continue
-		}
-		o := &c.out[i]
-		if p := o.prot; p != nil {
-			names = append(names, p.hash, p.masked, p.enc)
-		} else {
-			names = append(names, o.f.Name)
-		}
-		if o.levels != nil && layout&(1<<(32+i)) != 0 {
-			names = append(names, o.levels[:]...)
+		if layout&(1<<i) != 0 {
+			names = c.out[i].appendNames(names, layout&(1<<(32+i)) != 0)
 		}
 	}
 	names = append(names, MetaIdentityKey, MetaSource, MetaBatchID, MetaRowNo)
 	sc.names = names
 	out := slices.Clone(names)
-	if cacheable && c.nLayout.Load() < maxLayouts {
+	if c.nLayout.Load() < maxLayouts {
 		if n, loaded := c.layouts.LoadOrStore(layout, out); loaded {
 			return n.([]string)
 		}
