@@ -245,7 +245,7 @@ func (w *BatchWriter) loop() {
 		if due, ok := w.due(); !ok || time.Now().Before(due) {
 			continue
 		}
-		if err := w.Flush(w.bg); err != nil {
+		if err := w.flush(w.bg, true); err != nil {
 			if w.bg.Err() != nil {
 				return
 			}

@@ -15,13 +15,23 @@ import (
 // error is returned and the rows are kept for the next Flush. One flush runs at a time; Writes go
 // on meanwhile into a new buffer. Rows whose values the column types refuse are handed to OnReject
 // (see BatchConfig), not retried.
-func (w *BatchWriter) Flush(ctx context.Context) error {
+func (w *BatchWriter) Flush(ctx context.Context) error { return w.flush(ctx, false) }
+
+// flush is Flush; with onlyIfDue (the background flusher) it flushes only if the buffer is still
+// due once the flush's turn has come: a flush that waited for another may find a buffer that
+// the other emptied and Writes began to refill.
+func (w *BatchWriter) flush(ctx context.Context, onlyIfDue bool) error {
 	select {
 	case w.sem <- struct{}{}:
 	case <-ctx.Done():
 		return fmt.Errorf("flush %s: %w", w.cfg.Table, ctx.Err())
 	}
 	defer func() { <-w.sem }()
+	if onlyIfDue {
+		if due, ok := w.due(); !ok || time.Now().Before(due) {
+			return nil
+		}
+	}
 
 	w.mu.Lock()
 	if len(w.buf) == 0 {
