@@ -242,9 +242,7 @@ func (w *BatchWriter) loop() {
 			continue
 		case <-wake:
 		}
-		if due, ok := w.due(); !ok || time.Now().Before(due) {
-			continue
-		}
+		// flush checks, once its turn comes, that the buffer is due.
 		if err := w.flush(w.bg, true); err != nil {
 			if w.bg.Err() != nil {
 				return
