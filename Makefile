@@ -57,6 +57,7 @@ $(SDK_JS)/dist/citypulse.min.js: $(SDK_JS_SRC)
 
 # Benchmarks: figures go to BENCHMARKS.md with the machine and the date.
 bench:
+	@deploy/install.sh --bench
 	scripts/bench-collector.sh --write
 	scripts/bench-collector-real.sh --write
 	scripts/bench-cleaning.sh --write

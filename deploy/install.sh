@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what CityPulse needs and is missing on a Debian machine: ClickHouse (server and client)
 # for the warehouse and, with --test, Chromium (and CJK fonts) for the browser tests and PostgreSQL
-# for the metadata-store tests, and a JDK with Maven to fetch and run the real Apache Kafka the engine
-# tests use. Needs root (or sudo).
+# for the metadata-store tests, a JDK with Maven to fetch and run the real Apache Kafka the engine
+# tests use and wrk for the collector benchmark's smoke test; with --bench, wrk alone (`make bench`
+# loads the collector with it). Needs root (or sudo).
 set -euo pipefail
 want=(clickhouse-server clickhouse-client)
-[ "${1:-}" = "--test" ] && want+=(chromium fonts-noto-cjk postgresql openjdk-17-jdk-headless maven)
+[ "${1:-}" = "--test" ] && want+=(chromium fonts-noto-cjk postgresql openjdk-17-jdk-headless maven wrk)
+[ "${1:-}" = "--bench" ] && want+=(wrk)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# Collector benchmark (`make bench`): builds ingest/collector/internal/loadgen and runs it once.
-# It starts the embedded broker (data dir on disk, in a temp dir), the real collector and a bare
-# net/http handler that reads and discards request bodies, both on loopback, and loads each in
-# turn with the same batches of 50 events over the same 64 keep-alive connections, closed loop,
-# in alternating rounds: events/s, p50/p99 latency, CPU per event (servers and generator apart:
-# the generator runs in a child process), and the collector's share of the baseline. Then it
-# loads each side open loop at 50,000 events/s for the latency target. The generator is kept
-# cheap (requests encoded once, one write each on kept-alive connections; `-client nethttp` uses
-# net/http's Client instead, about 0.8 µs more per event on both sides).
+# Collector benchmark (`make bench`): builds ingest/collector/internal/loadgen and runs it three
+# times, once per load generator. Each run starts the embedded broker (data dir on disk, in a temp
+# dir), the real collector and a bare net/http handler that reads and discards request bodies, both
+# on loopback, and loads each in turn with the same batches of 50 events over the same keep-alive
+# connections, closed loop, in alternating rounds: events/s, p50/p99 latency, CPU per event
+# (servers and generator apart: the generator runs in a child process), and the collector's share
+# of the baseline. The generators:
+#   1. raw (64 connections): requests encoded once, one write each — the cheapest Go generator.
+#      This run also loads each side open loop at 50,000 events/s for the latency target, and
+#      times the collector's two unavoidable steps alone (-floor: parsing+encoding, and
+#      producing+acknowledgement) against what the ratio target allows.
+#   2. wrk (64 connections, Debian's wrk, `deploy/install.sh --bench` installs it): the same
+#      requests, from the C generator the issue names.
+#   3. nethttp (128 connections): net/http's Client, about 1 µs more per event on both sides.
+# The share of the baseline depends on the generator (it shares the two cores with the server it
+# measures), which is why all three are written down.
 #
-#   scripts/bench-collector.sh                 # 15 s per side in 3 rounds, then 10 s open loop
+#   scripts/bench-collector.sh                 # the three runs, 15 s per side in 3 rounds each
 #   scripts/bench-collector.sh --write         # also replace the collector section of BENCHMARKS.md
-#   scripts/bench-collector.sh -- -conns 128 -duration 30s -cpuprofile /tmp/collector.prof
+#   scripts/bench-collector.sh -- -duration 30s -cpuprofile /tmp/collector.prof   # the raw run only
 #   scripts/bench-collector.sh -- -variant l3:linger=3ms -variant lz4:codec=lz4   # A/B in one run
 #
-# Arguments after -- go to loadgen (see `go run ./ingest/collector/internal/loadgen -h`).
+# Arguments after -- go to loadgen (see `go run ./ingest/collector/internal/loadgen -h`); with
+# them, only the raw run is made, with those flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 write=false
@@ -39,7 +47,21 @@ machine() {
 }
 
 machine | tee "$tmp/machine.md"
-TMPDIR="$tmp" "$tmp/loadgen" -markdown "$@" | tee "$tmp/out.txt"
+runs=(raw)
+if [ $# -eq 0 ]; then
+	runs=(raw wrk nethttp)
+	command -v wrk >/dev/null || { echo "wrk is missing: deploy/install.sh --bench installs it" >&2; exit 1; }
+fi
+for run in "${runs[@]}"; do
+	case "$run" in
+	raw) flags=(-floor 8s "$@") ;;
+	wrk) flags=(-client wrk -latency-rate 0) ;;
+	nethttp) flags=(-client nethttp -conns 128 -latency-rate 0) ;;
+	esac
+	echo
+	echo "== generator: $run (loadgen ${flags[*]})"
+	TMPDIR="$tmp" "$tmp/loadgen" -markdown "${flags[@]}" | tee "$tmp/out-$run.txt"
+done
 
 if $write; then
 	{
@@ -47,11 +69,18 @@ if $write; then
 		echo "Command: \`scripts/bench-collector.sh${*:+ -- $*}\`"
 		echo
 		cat "$tmp/machine.md"
-		echo
-		echo '```'
-		sed -n '1,/^$/p' "$tmp/out.txt" | sed '/^$/d'
-		echo '```'
-		sed -n '/^| side/,$p' "$tmp/out.txt"
+		for run in "${runs[@]}"; do
+			echo
+			echo "Generator: **$run**"
+			echo
+			echo '```'
+			sed -n '1,/^$/p' "$tmp/out-$run.txt" | sed '/^$/d'
+			echo '```'
+			if [ "$run" = raw ]; then
+				echo
+				sed -n '/^| side/,$p' "$tmp/out-$run.txt"
+			fi
+		done
 		echo "<!-- collector:end -->"
 	} >"$tmp/section.md"
 	python3 - "$tmp/section.md" <<'PY'

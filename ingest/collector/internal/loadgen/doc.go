@@ -4,10 +4,13 @@
 // with the same Segment batches (50 events each by default) over the same number of keep-alive
 // connections, closed loop, in alternating rounds. The load generator runs in a child process
 // per round (-gen process, the default), so that the servers' CPU time and the generator's are
-// told apart. It prints events/s, p50/p99 request latency and CPU per event for each side and
+// told apart; the generator is a cheap Go client (-client raw), net/http's Client (nethttp) or
+// Debian's wrk (wrk). It prints events/s, p50/p99 request latency and CPU per event for each side and
 // the collector's share of the baseline; then it loads each side open loop at a fixed rate
 // (-latency-rate, 50,000 events/s) for the latency target; and it checks that the broker holds
-// every event the collector acknowledged. -variant runs collectors with other producer or
+// every event the collector acknowledged. -floor times the collector's two unavoidable steps
+// alone (parsing+encoding, producing+acknowledgement) against what the ratio target allows.
+// -variant runs collectors with other producer or
 // broker settings in the same rounds, for comparisons on a noisy machine. It is a measuring
 // tool, not a test: it asserts no timings.
 package main

@@ -44,6 +44,7 @@ type options struct {
 	gen        string // "process" or "inprocess"
 	latRate    float64
 	latFor     time.Duration
+	floorFor   time.Duration
 	rate       float64 // load's open-loop rate in events/s; 0: closed loop
 	role       string  // "generator": the child of -gen process
 	url        string  // the child's target
@@ -66,7 +67,7 @@ func main() {
 	flag.BoolVar(&o.markdown, "markdown", false, "also print the result as a Markdown table row")
 	flag.BoolVar(&o.memory, "memory", false, "diagnosis: run the embedded broker without a data dir (not the benchmark's setting)")
 	flag.BoolVar(&o.compress, "compress", true, "producer compression as in ProducerOpts (false: none)")
-	flag.StringVar(&o.client, "client", "raw", `load generator client: "raw" (pre-encoded requests on kept-alive connections, one write each: the cheapest) or "nethttp" (net/http's Client)`)
+	flag.StringVar(&o.client, "client", "raw", `load generator client: "raw" (pre-encoded requests on kept-alive connections, one write each), "nethttp" (net/http's Client) or "wrk" (Debian's wrk, the same requests; always in its own process)`)
 	flag.StringVar(&o.codec, "codec", "", "diagnosis: producer compression codec instead of ProducerOpts': snappy, lz4, zstd, gzip or none")
 	flag.Func("variant", `diagnosis: also run a collector with other settings in the same alternating rounds, "name:key=value,…" with keys linger, codec, partitions (repeatable)`,
 		func(s string) error {
@@ -77,6 +78,7 @@ func main() {
 	flag.StringVar(&o.gen, "gen", "process", `where the load generator runs: "process" (a child process per round, so that the server's and the generator's CPU time are told apart) or "inprocess" (goroutines beside the servers)`)
 	flag.Float64Var(&o.latRate, "latency-rate", 50000, "after the rounds, load each side once more open-loop at this many events/s and report its latency (0: skip)")
 	flag.DurationVar(&o.latFor, "latency-duration", 10*time.Second, "measured time of the open-loop latency run per side")
+	flag.DurationVar(&o.floorFor, "floor", 0, "after the rounds, time each of the collector's two unavoidable steps alone for this long (parsing+encoding; producing+acknowledgement), no HTTP, and compare their sum with what the ratio target allows (0: skip)")
 	flag.Float64Var(&o.rate, "rate", 0, "internal: the generator child's open-loop rate in events/s (0: closed loop)")
 	flag.StringVar(&o.role, "role", "", `internal: "generator" is the child of -gen process`)
 	flag.StringVar(&o.url, "url", "", "internal: the generator child's target")
@@ -98,8 +100,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.conns < 1 || o.batch < 1 || o.bodies < 1 || o.duration <= 0 || o.rounds < 1 {
 		return errors.New("conns, batch, bodies, duration and rounds must be positive")
 	}
-	if o.client != "raw" && o.client != "nethttp" {
-		return fmt.Errorf("client %q: want raw or nethttp", o.client)
+	if o.client != "raw" && o.client != "nethttp" && o.client != "wrk" {
+		return fmt.Errorf("client %q: want raw, nethttp or wrk", o.client)
 	}
 	if o.gen != "process" && o.gen != "inprocess" {
 		return fmt.Errorf("gen %q: want process or inprocess", o.gen)
@@ -155,9 +157,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 				r   result
 				err error
 			)
-			if o.gen == "process" {
+			switch {
+			case o.client == "wrk":
+				r, err = loadWrk(ctx, o, s.url, per, phase)
+			case o.gen == "process":
 				r, err = loadProcess(ctx, o, s.url, per, phase)
-			} else {
+			default:
 				r, err = load(ctx, o, s.url, bodies, per, phase)
 			}
 			if err != nil {
@@ -170,6 +175,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.latRate > 0 {
 		lo := o
 		lo.rate = o.latRate
+		if lo.client == "wrk" { // wrk has no open-loop mode
+			lo.client = "raw"
+		}
 		for _, s := range sides {
 			var (
 				r   result
@@ -232,6 +240,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		r += fmt.Sprintf(", i.e. %.1f%% of its events/s on equal CPU", 100/cpuRatio)
 		ratios = append(ratios, r)
 		fmt.Fprintln(out, r)
+	}
+	if o.floorFor > 0 {
+		fr, err := measureFloor(ctx, o, cols[0].prod, o.floorFor)
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		printFloor(out, fr, base, &cols[0].res)
 	}
 	if o.markdown {
 		fmt.Fprintln(out, "\n| side | events/s | requests/s | p50 | p99 | errors | CPU used (cores): server + generator | CPU per event: server + generator |\n|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ func TestRunSmoke(t *testing.T) {
 	tests := []struct {
 		client, gen string
 		latRate     float64
+		floor       time.Duration
 		variants    []variant
 		want        []string
 	}{
@@ -36,11 +38,23 @@ func TestRunSmoke(t *testing.T) {
 		{client: "raw", gen: "process", latRate: 500, want: []string{"servers alone", "generator in its own process", "open loop at 500 events/s"}},
 		{client: "raw", gen: "inprocess", variants: []variant{{name: "l0", linger: 0}},
 			want: []string{"collector[l0] ", "| collector[l0] |", "collector[l0] / baseline"}},
+		{client: "raw", gen: "process", floor: 200 * time.Millisecond,
+			want: []string{"floor, each step alone", "the least the collector's server can cost", "allows its server"}},
+		{client: "wrk", gen: "process", latRate: 500, want: []string{"wrk client", "open loop at 500 events/s"}},
 	}
 	for _, tt := range tests {
+		if tt.client == "wrk" {
+			if _, err := exec.LookPath("wrk"); err != nil {
+				if os.Getenv("CI") != "" {
+					t.Fatal("wrk is not installed: make test installs it (deploy/install.sh --test)")
+				}
+				t.Log("skipping the wrk client: wrk is not installed (deploy/install.sh --test installs it)")
+				continue
+			}
+		}
 		o := options{duration: 400 * time.Millisecond, warmup: 100 * time.Millisecond, rounds: 2, conns: 2, batch: 5, bodies: 3,
 			partitions: 1, linger: -1, compress: true, markdown: true, client: tt.client, gen: tt.gen, variants: tt.variants,
-			latRate: tt.latRate, latFor: 300 * time.Millisecond}
+			latRate: tt.latRate, latFor: 300 * time.Millisecond, floorFor: tt.floor}
 		var out bytes.Buffer
 		if err := run(context.Background(), o, &out); err != nil {
 			t.Fatalf("%s client, %s generator: run: %v\n%s", tt.client, tt.gen, err, out.String())
