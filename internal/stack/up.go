@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/citypulse/citypulse/pipelines/minute"
@@ -29,6 +30,8 @@ import (
 	"github.com/citypulse/citypulse/internal/httpserve"
 	"github.com/citypulse/citypulse/internal/metastore"
 	"github.com/citypulse/citypulse/pipelines"
+	"github.com/citypulse/citypulse/pipelines/scheduler"
+	"github.com/citypulse/citypulse/pipelines/scheduler/stdjobs"
 	"github.com/citypulse/citypulse/warehouse"
 )
 
@@ -128,7 +131,23 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 		return minute.RunStreaming(gctx, cfg.Minute.WithBeam(cfg.Pipeline.Beam), cfg.Bus, cfg.Warehouse, log, reg)
 	})
 	g.Go(func() error { return tracking.Watcher.Run(gctx) })
-	g.Go(func() error { return sched.Run(gctx) })
+	// A history loaded now spans more days than the scheduler's catch-up looks back, and its
+	// events are not in yet: the scheduler starts once they have landed, after a backfill of
+	// the daily jobs over the history's days was queued (see simulateTraffic), so that no
+	// daily job computes a day before its events are in.
+	schedStart := make(chan struct{})
+	startSched := sync.OnceFunc(func() { close(schedStart) })
+	if !cfg.History || historyLoaded(cfg) {
+		startSched()
+	}
+	g.Go(func() error {
+		select {
+		case <-schedStart:
+		case <-gctx.Done():
+			return nil
+		}
+		return sched.Run(gctx)
+	})
 	g.Go(func() error { return feeds.Run(gctx, cfg.Feeds, cfg.Bus, cfg.Warehouse, meta, log, reg) })
 
 	apiURL := "http://" + apiLn.Addr().String()
@@ -150,7 +169,14 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 	if cfg.History || cfg.Trickle {
 		sim := cfg.Simulate
 		sim.CollectorURL = collectorURL
-		g.Go(func() error { return simulateTraffic(gctx, cfg, sim, conn, log, out) })
+		landed := func(ctx context.Context, start, end time.Time) {
+			defer startSched()
+			backfillHistory(ctx, sched, cfg.Scheduler.Timezone, start, end, log, out)
+		}
+		g.Go(func() error {
+			defer startSched() // whatever happened to the history, the scheduler runs
+			return simulateTraffic(gctx, cfg, sim, conn, landed, log, out)
+		})
 	}
 	err = g.Wait()
 	if err != nil && !errors.Is(err, context.Canceled) {
@@ -190,16 +216,32 @@ func prepareWarehouse(ctx context.Context, cfg Config, log *slog.Logger, out io.
 	return conn, nil
 }
 
-// simulateTraffic loads the history once, waits for the pipeline to write it, then trickles.
-func simulateTraffic(ctx context.Context, cfg Config, simCfg simulate.Config, conn driver.Conn, log *slog.Logger, out io.Writer) error {
+// historyMarker is the file that says the history was loaded with these settings today.
+func historyMarker(cfg Config) string {
+	sim := cfg.Simulate
+	return filepath.Join(cfg.StateDir, "history", fmt.Sprintf("%s-city%s-r%d-d%d-seed%d.done",
+		time.Now().Format(time.DateOnly), sim.CityCode, sim.Residents, sim.Days, sim.Seed))
+}
+
+// historyLoaded reports whether the history was loaded with these settings today.
+func historyLoaded(cfg Config) bool {
+	_, err := os.Stat(historyMarker(cfg))
+	return err == nil
+}
+
+// simulateTraffic loads the history once, waits for the pipeline to write it, calls landed with
+// the history's window, then trickles. The marker that the history was loaded is written once
+// landed returned, so that a run stopped before then loads it again (the pipeline drops the
+// duplicate events by message id) and queues the backfill again.
+func simulateTraffic(ctx context.Context, cfg Config, simCfg simulate.Config, conn driver.Conn,
+	landed func(ctx context.Context, start, end time.Time), log *slog.Logger, out io.Writer) error {
 	sim, err := simulate.New(simCfg, log)
 	if err != nil {
 		return err
 	}
 	if cfg.History {
-		marker := filepath.Join(cfg.StateDir, "history", fmt.Sprintf("%s-city%s-r%d-d%d-seed%d.done",
-			time.Now().Format(time.DateOnly), simCfg.CityCode, simCfg.Residents, simCfg.Days, simCfg.Seed))
-		if _, err := os.Stat(marker); err == nil {
+		marker := historyMarker(cfg)
+		if historyLoaded(cfg) {
 			fmt.Fprintf(out, "history: already loaded today with these settings (%s)\n", marker)
 		} else {
 			fmt.Fprintf(out, "history: simulating %d residents over %d days through the collector…\n", simCfg.Residents, simCfg.Days)
@@ -212,13 +254,19 @@ func simulateTraffic(ctx context.Context, cfg Config, simCfg simulate.Config, co
 				return fmt.Errorf("load simulated history: %w", err)
 			}
 			fmt.Fprintf(out, "history: %d events sent, %d accepted, %d rejected\n", st.Sent, st.Accepted, st.Rejected)
+			n := waitForRows(ctx, conn, started, int64(st.Accepted))
+			if ctx.Err() != nil {
+				return nil
+			}
+			start, end := sim.Window()
+			landed(ctx, start, end)
 			if err := os.MkdirAll(filepath.Dir(marker), 0o755); err != nil {
 				return fmt.Errorf("history marker: %w", err)
 			}
 			if err := os.WriteFile(marker, []byte(time.Now().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 				return fmt.Errorf("history marker: %w", err)
 			}
-			waitForRows(ctx, conn, started, int64(st.Accepted), out)
+			fmt.Fprintf(out, "pipeline: %d of those events are in dwd_events\n", n)
 		}
 	}
 	if !cfg.Trickle {
@@ -232,9 +280,9 @@ func simulateTraffic(ctx context.Context, cfg Config, simCfg simulate.Config, co
 	return nil
 }
 
-// waitForRows reports how many rows received since `since` the pipeline has written, waiting
-// until there are want of them or ctx ends.
-func waitForRows(ctx context.Context, conn driver.Conn, since time.Time, want int64, out io.Writer) {
+// waitForRows returns how many rows received since `since` the pipeline has written, waiting
+// until there are want of them, 5 minutes passed or ctx ends.
+func waitForRows(ctx context.Context, conn driver.Conn, since time.Time, want int64) uint64 {
 	deadline := time.Now().Add(5 * time.Minute)
 	var n uint64
 	for time.Now().Before(deadline) {
@@ -243,11 +291,30 @@ func waitForRows(ctx context.Context, conn driver.Conn, since time.Time, want in
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return n
 		case <-time.After(time.Second):
 		}
 	}
-	fmt.Fprintf(out, "pipeline: %d of those events are in dwd_events\n", n)
+	return n
+}
+
+// backfillHistory queues the daily jobs (events and every job downstream of it) for each whole
+// day of the history's window [start, end), in the scheduler's zone. A failure is reported,
+// not fatal: the stack runs, and `citypulse jobs backfill events FROM TO` does the same.
+func backfillHistory(ctx context.Context, sched *scheduler.Scheduler, zone string, start, end time.Time, log *slog.Logger, out io.Writer) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		loc = time.UTC // Validate refused such a zone already
+	}
+	from, to := start.In(loc).Format(time.DateOnly), end.Add(-time.Nanosecond).In(loc).Format(time.DateOnly)
+	res, err := sched.Backfill(ctx, stdjobs.JobEvents, from, to, scheduler.EnqueueOptions{By: "citypulse up (simulated history)"})
+	if err != nil {
+		log.Warn("history: could not queue the daily jobs over the history's days; run `citypulse jobs backfill events FROM TO`",
+			"from", from, "to", to, "err", err)
+		fmt.Fprintf(out, "history: daily jobs NOT queued for %s … %s: %v\n", from, to, err)
+		return
+	}
+	fmt.Fprintf(out, "history: daily jobs queued for %s … %s (%d runs; progress at /jobs)\n", from, to, res.Created)
 }
 
 func hostPort(addr string) [2]string {

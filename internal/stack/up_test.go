@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -57,12 +58,35 @@ func TestUpTwice(t *testing.T) {
 	cfg.Simulate.Residents = 150
 	cfg.Simulate.Days = 2
 	cfg.Simulate.TrickleRate = 20
+	// No catch-up: the history's days are older than the look-back, as 14 days are in `make
+	// run` beside its 72 hours. The daily jobs must still cover them, once the history is in.
+	cfg.Scheduler.CatchUp = 0
 
 	first := runUp(t, cfg, func(api string, out *syncBuffer) {
 		waitFor(t, out, "events are in dwd_events")
 		ov := overview(t, api)
 		if ov.Events == 0 || ov.ActiveUsers == 0 || len(ov.Children) != 20 {
 			t.Errorf("overview after history: %d events, %d users, %d districts", ov.Events, ov.ActiveUsers, len(ov.Children))
+		}
+		m := regexp.MustCompile(`history: daily jobs queued for (\S+) … (\S+) \([1-9]\d* runs`)
+		waitFor(t, out, m.String())
+		span := m.FindStringSubmatch(out.String())
+		// Every day of the history gets its users' daily rows, the oldest included.
+		days := fmt.Sprintf("event_date BETWEEN toDate('%s') AND toDate('%s')", span[1], span[2])
+		want := count(t, cfg, "SELECT uniqExact(event_date) FROM dwd_events FINAL WHERE "+days)
+		if want == 0 {
+			t.Fatalf("dwd_events holds none of the history's days %s … %s", span[1], span[2])
+		}
+		deadline := time.Now().Add(3 * time.Minute)
+		for {
+			got := count(t, cfg, "SELECT uniqExact(event_date) FROM dws_user_daily FINAL WHERE "+days)
+			if got >= want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("dws_user_daily covers %d of the history's %d days:\n%s", got, want, out.String())
+			}
+			time.Sleep(500 * time.Millisecond)
 		}
 	})
 	m := regexp.MustCompile(`history: (\d+) events sent, (\d+) accepted, 0 rejected`).FindStringSubmatch(first)
