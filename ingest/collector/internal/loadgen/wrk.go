@@ -24,12 +24,17 @@ import (
 // client.
 
 // wrkScript loads the requests from files (one per body, in every wrk thread), sends them
-// round-robin from a per-thread offset, and prints the summary and the quantiles as one JSON
+// round-robin from a per-thread offset (setup numbers the threads), and prints the summary and the quantiles as one JSON
 // line prefixed "wrkresult ".
 const wrkScript = `
 local reqs = {}
 local n = 0
 local i = 0
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
 function init(args)
   local dir = args[1]
   n = tonumber(args[2])
@@ -38,7 +43,7 @@ function init(args)
     reqs[k] = f:read("*a")
     f:close()
   end
-  i = math.random(n) - 1
+  i = ((id or 0) * 101) % n
 end
 function request()
   i = i % n + 1
