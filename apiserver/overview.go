@@ -25,9 +25,13 @@ type Overview struct {
 	PageViews   uint64 `json:"page_views"`
 	Events      uint64 `json:"events"`
 	// Today is the window's last day: the latest day with data in the city, or today.
-	Today       DayStat       `json:"today"`
-	Trend       []DayStat     `json:"trend"` // one per day of the window, oldest first, zero-filled
-	TopServices []ServiceStat `json:"top_services"`
+	Today DayStat `json:"today"`
+	// PreviousSoFar is the day before Today counted up to the current time of day, when Today
+	// is the current date (China time): today's figures so far compare with it, not with the
+	// whole previous day. Null when Today is a past day: compare with Trend's previous day.
+	PreviousSoFar *DayStat      `json:"previous_so_far"`
+	Trend         []DayStat     `json:"trend"` // one per day of the window, oldest first, zero-filled
+	TopServices   []ServiceStat `json:"top_services"`
 	// Children holds every child region (none for a community), by page views then active users
 	// (descending) then code; a child without data has zeros.
 	Children []ChildStat `json:"children"`
@@ -81,6 +85,10 @@ const (
 	topSQL      = `SELECT service_id, sum(page_views) AS pv, uniqCombinedMerge(users) AS u` + scope + ` GROUP BY service_id ORDER BY pv DESC, u DESC, service_id LIMIT ?`
 	childrenSQL = `SELECT substring(region_code, 1, ?) AS child, uniqCombinedMerge(users), sum(page_views)` + scope + ` GROUP BY child`
 	servicesSQL = `SELECT service_id, name, category FROM dim_service FINAL WHERE service_id IN ?`
+	// soFarSQL counts one day of the detail up to a time (unix seconds), as the daily
+	// aggregate counts whole days (see warehouse.RefreshDaily).
+	soFarSQL = `SELECT uniqCombined(user_key), countIf(type IN ('page', 'screen')) FROM dwd_events FINAL
+WHERE region_code LIKE ? AND event_date = toDate(?) AND event_time <= toDateTime(?)`
 )
 
 // dayOf drops the clock and zone of a date read from ClickHouse.
@@ -138,6 +146,17 @@ func (s *Server) overview(ctx context.Context, fam regionFamily, days int) (*Ove
 		ov.Children, err = s.children(gctx, args, fam.Children)
 		return err
 	})
+	if now := time.Now(); to.Format(dateLayout) == now.In(chinaTime).Format(dateLayout) {
+		g.Go(func() error {
+			prev := DayStat{Date: to.AddDate(0, 0, -1).Format(dateLayout)}
+			err := s.conn.QueryRow(gctx, soFarSQL, args[0], prev.Date, now.Add(-24*time.Hour).Unix()).Scan(&prev.ActiveUsers, &prev.PageViews)
+			if err != nil {
+				return fmt.Errorf("read the previous day so far: %w", err)
+			}
+			ov.PreviousSoFar = &prev
+			return nil
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}

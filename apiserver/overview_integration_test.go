@@ -1,6 +1,7 @@
 package apiserver_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,12 +10,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/citypulse/citypulse/apiserver"
 	"github.com/citypulse/citypulse/apiserver/apitest"
 	"github.com/citypulse/citypulse/internal/testenv"
+	"github.com/citypulse/citypulse/warehouse"
 	"github.com/citypulse/citypulse/warehouse/dimdata"
 )
 
@@ -183,6 +186,9 @@ func TestOverview(t *testing.T) {
 			if ov.UpdatedAt == nil {
 				t.Errorf("updated_at is null with data")
 			}
+			if ov.PreviousSoFar != nil {
+				t.Errorf("previous_so_far %+v for a past day; want null", *ov.PreviousSoFar)
+			}
 		})
 	}
 }
@@ -226,5 +232,62 @@ func TestOverviewDefaultDays(t *testing.T) {
 	}
 	if ov.PageViews != 16 || ov.ActiveUsers != 8 {
 		t.Errorf("page views %d, users %d; want 16, 8", ov.PageViews, ov.ActiveUsers)
+	}
+}
+
+// TestOverviewPreviousSoFar: when the latest day is the current date (China time), the day
+// before counts only up to the same time of day, so that today so far compares with a like
+// period; events after that time, and a re-delivered one, do not count.
+func TestOverviewPreviousSoFar(t *testing.T) {
+	_, conn := testenv.Warehouse(t)
+	ctx := context.Background()
+	if _, _, err := warehouse.LoadDimensions(ctx, conn, apitest.City); err != nil {
+		t.Fatal(err)
+	}
+	china := time.FixedZone("CST", 8*3600)
+	now := time.Now()
+	local := now.In(china)
+	todayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, china)
+	yesterdayStart := todayStart.AddDate(0, 0, -1)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+	yesterday := today.AddDate(0, 0, -1)
+	cut := now.Add(-24 * time.Hour)
+	before := cut.Add(-min(time.Hour, cut.Sub(yesterdayStart))) // in [yesterday 00:00, cut]
+	ev := func(date, at time.Time, typ, user, id string) apitest.TimedEvent {
+		return apitest.TimedEvent{Event: apitest.Event{Region: apitest.Shuijingfang, Service: 1, Type: typ, User: user, MessageID: id}, Date: date, At: at}
+	}
+	events := []apitest.TimedEvent{
+		ev(yesterday, before, "page", "u1", "y1"),
+		ev(yesterday, before, "screen", "u2", "y2"),
+		ev(yesterday, before, "track", "u3", "y3"), // active, no page view
+		ev(today, now, "page", "u1", "t1"),
+	}
+	late := cut.Add(2 * time.Second)
+	if late.Before(todayStart) { // after the cut, still yesterday: must not count
+		events = append(events, ev(yesterday, late, "page", "u4", "y4"), ev(yesterday, late, "page", "u1", "y5"))
+	}
+	for _, part := range [][]apitest.TimedEvent{events, events[:1]} { // y1 twice: counts once
+		if err := apitest.InsertTimed(ctx, conn, part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := warehouse.RefreshDaily(ctx, conn, []time.Time{yesterday, today}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := apiserver.New(conn, apiserver.DefaultConfig(), slog.New(slog.NewTextHandler(t.Output(), nil)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ov := getOverview(t, s.Handler(), "/api/v1/overview")
+	if ov.Today.Date != today.Format(time.DateOnly) {
+		t.Fatalf("today is %s, want %s", ov.Today.Date, today.Format(time.DateOnly))
+	}
+	want := apiserver.DayStat{Date: yesterday.Format(time.DateOnly), ActiveUsers: 3, PageViews: 2}
+	if ov.PreviousSoFar == nil || *ov.PreviousSoFar != want {
+		t.Fatalf("previous_so_far %+v, want %+v", ov.PreviousSoFar, want)
+	}
+	// The whole previous day, in the trend, counts the late events too.
+	if prev := ov.Trend[len(ov.Trend)-2]; len(events) > 4 && (prev.ActiveUsers != 4 || prev.PageViews != 4) {
+		t.Errorf("trend's previous day %+v, want 4 users and 4 page views", prev)
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"image/png"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +64,7 @@ const reportJS = `(() => {
   const r = {location: location.href, title: document.title, heading: text('title'), loads: s.loads, errors: s.errors,
     lastError: s.lastError, banner: banner && !banner.hidden ? banner.textContent : '', tiles: {}, charts: [],
     crumbs: Array.from(document.querySelectorAll('#breadcrumb a, #breadcrumb .here')).map((e) => e.textContent)};
-  for (const id of ['tile-active-users', 'tile-page-views', 'tile-today-users', 'tile-today-views']) { r.tiles[id] = text(id); }
+  for (const id of ['tile-active-users', 'tile-page-views', 'tile-today-users', 'tile-today-views', 'note-today-users', 'note-today-views']) { r.tiles[id] = text(id); }
   for (const id of %s) {
     const el = document.getElementById(id);
     const inst = el && typeof echarts !== 'undefined' ? echarts.getInstanceByDom(el) : null;
@@ -230,8 +232,10 @@ func TestDashboard(t *testing.T) {
 	if !strings.HasSuffix(r.Location, "/dashboard") {
 		t.Errorf("/ went to %s, want /dashboard", r.Location)
 	}
-	// 14-day window of the fixture: 8 users, 16 page views; its latest day 6 users, 7 views.
-	want := map[string]string{"tile-active-users": "8", "tile-page-views": "16", "tile-today-users": "6", "tile-today-views": "7"}
+	// 14-day window of the fixture: 8 users, 16 page views; its latest day 6 users, 7 views,
+	// against 3 and 3 the whole day before (a past day: no same-time comparison).
+	want := map[string]string{"tile-active-users": "8", "tile-page-views": "16", "tile-today-users": "6", "tile-today-views": "7",
+		"note-today-users": "较前日 ▲100.0%", "note-today-views": "较前日 ▲133.3%"}
 	for id, v := range want {
 		if r.Tiles[id] != v {
 			t.Errorf("tile %s shows %q, want %q", id, r.Tiles[id], v)
@@ -293,11 +297,15 @@ func TestDashboardUnknownRegion(t *testing.T) {
 	}
 }
 
-// TestDashboardDemo shows a city-sized synthetic data set (apitest.DefaultDemo): the tiles must
-// match what the API answers, and the screenshot shows the screen as a city would see it.
+// TestDashboardDemo shows a city-sized synthetic data set (apitest.DefaultDemo) ending today
+// (China time): the tiles must match what the API answers, today's notes compare with
+// yesterday up to the same time, and the screenshot shows the screen as a city would see it.
 func TestDashboardDemo(t *testing.T) {
 	ctx := testenv.Chromium(t)
-	srv, _ := startStack(t, 0, func(t testing.TB, conn driver.Conn) { apitest.SeedDemo(t, conn, apitest.DefaultDemo()) })
+	demo := apitest.DefaultDemo()
+	local := time.Now().In(time.FixedZone("CST", 8*3600))
+	demo.Last = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+	srv, _ := startStack(t, 0, func(t testing.TB, conn driver.Conn) { apitest.SeedDemo(t, conn, demo) })
 	resp, err := http.Get(srv.URL + dashboards.OverviewAPI)
 	if err != nil {
 		t.Fatal(err)
@@ -328,10 +336,41 @@ func TestDashboardDemo(t *testing.T) {
 			t.Errorf("tile %s shows %q, the API says %q", id, r.Tiles[id], v)
 		}
 	}
+	if ov.PreviousSoFar == nil {
+		t.Fatalf("the demo ends today (%s), but the API sent no previous_so_far", ov.Today.Date)
+	}
+	for id, pair := range map[string][2]uint64{
+		"note-today-users": {ov.PreviousSoFar.ActiveUsers, ov.Today.ActiveUsers},
+		"note-today-views": {ov.PreviousSoFar.PageViews, ov.Today.PageViews},
+	} {
+		checkNote(t, id, r.Tiles[id], "较昨日同时段", pair[0], pair[1])
+	}
 	for _, c := range r.Charts {
 		if c.ID == dashboards.ServicesChartID && c.Points[0] != apiserver.TopServices {
 			t.Errorf("services chart has %d bars, want %d", c.Points[0], apiserver.TopServices)
 		}
 	}
 	screenshot(t, ctx, screenshotDir(t), "dashboard-demo.png")
+}
+
+// checkNote checks a "label ▲12.5%" note against the change from before to now (to 0.05, as
+// JavaScript's toFixed and Go may round a tie apart); no base, no note.
+func checkNote(t *testing.T, id, got, label string, before, now uint64) {
+	t.Helper()
+	if before == 0 {
+		if got != "" {
+			t.Errorf("%s shows %q without a base, want nothing", id, got)
+		}
+		return
+	}
+	pct := (float64(now) - float64(before)) / float64(before) * 100
+	arrow := "▲"
+	if pct < 0 {
+		arrow = "▼"
+	}
+	rest, ok := strings.CutPrefix(got, label+" "+arrow)
+	v, err := strconv.ParseFloat(strings.TrimSuffix(rest, "%"), 64)
+	if !ok || !strings.HasSuffix(rest, "%") || err != nil || math.Abs(v-math.Abs(pct)) > 0.051 {
+		t.Errorf("%s shows %q, want %s %s%.1f%% (%d → %d)", id, got, label, arrow, math.Abs(pct), before, now)
+	}
 }

@@ -17,6 +17,7 @@ import (
 // Demo describes a city-sized, deterministic set of synthetic events for looking at pages (not
 // for hand-checked numbers): users live in real communities, central districts are busier,
 // services follow a Zipf-like popularity, weekends are quieter and use grows over the days.
+// Events fall at any time of their (China) day, none later than now.
 type Demo struct {
 	Days        int       // days of data, ending on Last
 	Last        time.Time // the latest day
@@ -24,6 +25,9 @@ type Demo struct {
 	DailyActive int       // active users on an average weekday
 	Seed        uint64    // same seed, same events
 }
+
+// chinaTime is the zone of event dates.
+var chinaTime = time.FixedZone("CST", 8*3600)
 
 // DefaultDemo is two weeks of a mid-sized app: ~3,000 daily users, ~50k events.
 func DefaultDemo() Demo {
@@ -90,12 +94,14 @@ func seedDemo(ctx context.Context, conn driver.Conn, d Demo) error {
 		return fmt.Errorf("prepare dwd_events insert: %w", err)
 	}
 	defer b.Abort()
-	loaded := time.Now().UTC().Truncate(time.Second)
+	now := time.Now()
+	loaded := now.UTC().Truncate(time.Second)
 	var days []time.Time
 	msg := 0
 	for ago := d.Days - 1; ago >= 0; ago-- {
 		day := d.Last.AddDate(0, 0, -ago)
 		days = append(days, day)
+		midnight := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, chinaTime) // event dates are China dates
 		factor := 0.75 + 0.25*float64(d.Days-ago)/float64(d.Days)
 		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
 			factor *= 0.7
@@ -110,8 +116,11 @@ func seedDemo(ctx context.Context, conn driver.Conn, d Demo) error {
 				if rng.IntN(4) == 0 {
 					typ = "track"
 				}
-				at := day.Add(time.Duration(7*3600+rng.IntN(15*3600)) * time.Second)
+				at := midnight.Add(time.Duration(rng.IntN(24*3600)) * time.Second)
 				svc := services[pickService(rng.Float64())].ID
+				if at.After(now) {
+					continue // a demo ending today has no events yet to come
+				}
 				if err := b.Append(day, at, at, fmt.Sprintf("demo-%08d", msg), typ, "Service Viewed", user, "", user,
 					fmt.Sprintf("s-%s-%d", user, ago), home[u], svc, "app", "citypulse-demo", "android", "phone", "{}", loaded); err != nil {
 					return fmt.Errorf("append demo event: %w", err)

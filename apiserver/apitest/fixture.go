@@ -104,16 +104,32 @@ func seed(ctx context.Context, conn driver.Conn) error {
 }
 
 func insertEvents(ctx context.Context, conn driver.Conn, events []Event) error {
+	timed := make([]TimedEvent, len(events))
+	for i, e := range events {
+		day := Latest.AddDate(0, 0, -e.DaysAgo)
+		timed[i] = TimedEvent{Event: e, Date: day, At: day.Add(9*time.Hour + time.Duration(i)*time.Minute)}
+	}
+	return InsertTimed(ctx, conn, timed)
+}
+
+// TimedEvent is an event with its own date (event_date, the local date) and time (event_time
+// and received_at); its DaysAgo is not used.
+type TimedEvent struct {
+	Event
+	Date time.Time
+	At   time.Time
+}
+
+// InsertTimed inserts the events into dwd_events in one insert.
+func InsertTimed(ctx context.Context, conn driver.Conn, events []TimedEvent) error {
 	b, err := conn.PrepareBatch(ctx, insertEventsSQL)
 	if err != nil {
 		return fmt.Errorf("prepare dwd_events insert: %w", err)
 	}
 	defer b.Abort()
 	loaded := time.Now().UTC().Truncate(time.Second)
-	for i, e := range events {
-		day := Latest.AddDate(0, 0, -e.DaysAgo)
-		at := day.Add(9*time.Hour + time.Duration(i)*time.Minute)
-		if err := b.Append(day, at, at, e.MessageID, e.Type, "Service Viewed", e.User, "", e.User, "s-"+e.User,
+	for _, e := range events {
+		if err := b.Append(e.Date, e.At, e.At, e.MessageID, e.Type, "Service Viewed", e.User, "", e.User, "s-"+e.User,
 			e.Region, e.Service, "app", "citypulse-test", "android", "phone", "{}", loaded); err != nil {
 			return fmt.Errorf("append %s: %w", e.MessageID, err)
 		}

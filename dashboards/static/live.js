@@ -45,14 +45,14 @@
     return s;
   }
 
-  /* delta writes "较前日 ▲12.5%" (or ▼) into the element, or clears it without a base. */
-  function delta(id, before, now) {
+  /* delta writes label and "▲12.5%" (or ▼) into the element, or clears it without a base. */
+  function delta(id, label, before, now) {
     var el = document.getElementById(id);
     if (!el) { return; }
     while (el.firstChild) { el.removeChild(el.firstChild); }
     if (before === null || before === 0) { return; }
     var pct = (now - before) / before * 100;
-    el.appendChild(document.createTextNode('较前日 '));
+    el.appendChild(document.createTextNode(label + ' '));
     var span = document.createElement('span');
     span.className = pct >= 0 ? 'up' : 'down';
     span.textContent = (pct >= 0 ? '▲' : '▼') + Math.abs(pct).toFixed(1) + '%';
@@ -107,8 +107,12 @@
     var n = ov.trend.length;
     text('note-active-users', '日均 ' + fmt(Math.round(sum(ov.trend, 'active_users') / Math.max(n, 1))));
     text('note-page-views', '日均 ' + fmt(Math.round(ov.page_views / Math.max(n, 1))));
-    delta('note-today-users', n > 1 ? ov.trend[n - 2].active_users : null, ov.today.active_users);
-    delta('note-today-views', n > 1 ? ov.trend[n - 2].page_views : null, ov.today.page_views);
+    /* Today so far compares with yesterday up to the same time when the API counted it;
+       a past day compares with the whole day before. */
+    var prev = ov.previous_so_far || (n > 1 ? ov.trend[n - 2] : null);
+    var label = ov.previous_so_far ? '较昨日同时段' : '较前日';
+    delta('note-today-users', label, prev ? prev.active_users : null, ov.today.active_users);
+    delta('note-today-views', label, prev ? prev.page_views : null, ov.today.page_views);
     text('updated', ov.updated_at ? new Date(ov.updated_at).toLocaleString('zh-CN', { hour12: false }) : '暂无数据');
 
     var trend = chart('trend');
