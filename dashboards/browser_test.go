@@ -45,6 +45,7 @@ type report struct {
 	Errors    int               `json:"errors"`
 	LastError string            `json:"lastError"`
 	Banner    string            `json:"banner"`
+	Clock     string            `json:"clock"`
 	Tiles     map[string]string `json:"tiles"`
 	Charts    []chartReport     `json:"charts"`
 }
@@ -62,7 +63,7 @@ const reportJS = `(() => {
   const text = (id) => { const e = document.getElementById(id); return e ? e.textContent : ''; };
   const banner = document.getElementById('error');
   const r = {location: location.href, title: document.title, heading: text('title'), loads: s.loads, errors: s.errors,
-    lastError: s.lastError, banner: banner && !banner.hidden ? banner.textContent : '', tiles: {}, charts: [],
+    lastError: s.lastError, banner: banner && !banner.hidden ? banner.textContent : '', clock: text('clock'), tiles: {}, charts: [],
     crumbs: Array.from(document.querySelectorAll('#breadcrumb a, #breadcrumb .here')).map((e) => e.textContent)};
   for (const id of ['tile-active-users', 'tile-page-views', 'tile-today-users', 'tile-today-views', 'note-today-users', 'note-today-views']) { r.tiles[id] = text(id); }
   for (const id of %s) {
@@ -240,6 +241,10 @@ func TestDashboard(t *testing.T) {
 		if r.Tiles[id] != v {
 			t.Errorf("tile %s shows %q, want %q", id, r.Tiles[id], v)
 		}
+	}
+	// The clock shows the city's time (UTC+8) whatever the browser's zone (UTC here).
+	if at, err := time.ParseInLocation(time.DateTime, r.Clock, time.FixedZone("CST", 8*3600)); err != nil || time.Since(at).Abs() > time.Minute {
+		t.Errorf("clock shows %q, want the time in China (now %s)", r.Clock, time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateTime))
 	}
 	if !strings.Contains(r.Title, "成都市") || !strings.Contains(r.Heading, "成都市") {
 		t.Errorf("title %q, heading %q: want the city's name", r.Title, r.Heading)

@@ -113,7 +113,7 @@
     var label = ov.previous_so_far ? '较昨日同时段' : '较前日';
     delta('note-today-users', label, prev ? prev.active_users : null, ov.today.active_users);
     delta('note-today-views', label, prev ? prev.page_views : null, ov.today.page_views);
-    text('updated', ov.updated_at ? new Date(ov.updated_at).toLocaleString('zh-CN', { hour12: false }) : '暂无数据');
+    text('updated', ov.updated_at ? new Date(ov.updated_at).toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' }) : '暂无数据');
 
     var trend = chart('trend');
     if (trend) {
@@ -196,11 +196,13 @@
     }
   }
 
+  /* The clock shows the city's time (China, UTC+8, the zone of the data's dates), whatever
+     the zone of the machine driving the screen. */
   function tick() {
-    var now = new Date();
+    var now = new Date(Date.now() + 8 * 3600 * 1000);
     var pad = function (n) { return (n < 10 ? '0' : '') + n; };
-    text('clock', now.getFullYear() + '-' + pad(now.getMonth() + 1) + '-' + pad(now.getDate()) + ' ' +
-      pad(now.getHours()) + ':' + pad(now.getMinutes()) + ':' + pad(now.getSeconds()));
+    text('clock', now.getUTCFullYear() + '-' + pad(now.getUTCMonth() + 1) + '-' + pad(now.getUTCDate()) + ' ' +
+      pad(now.getUTCHours()) + ':' + pad(now.getUTCMinutes()) + ':' + pad(now.getUTCSeconds()));
   }
 
   window.addEventListener('resize', function () {
