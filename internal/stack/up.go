@@ -171,7 +171,7 @@ func Up(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error 
 		sim.CollectorURL = collectorURL
 		landed := func(ctx context.Context, start, end time.Time) {
 			defer startSched()
-			backfillHistory(ctx, sched, cfg.Scheduler.Timezone, start, end, log, out)
+			backfillHistory(ctx, sched, start, end, log, out)
 		}
 		g.Go(func() error {
 			defer startSched() // whatever happened to the history, the scheduler runs
@@ -301,11 +301,8 @@ func waitForRows(ctx context.Context, conn driver.Conn, since time.Time, want in
 // backfillHistory queues the daily jobs (events and every job downstream of it) for each whole
 // day of the history's window [start, end), in the scheduler's zone. A failure is reported,
 // not fatal: the stack runs, and `citypulse jobs backfill events FROM TO` does the same.
-func backfillHistory(ctx context.Context, sched *scheduler.Scheduler, zone string, start, end time.Time, log *slog.Logger, out io.Writer) {
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		loc = time.UTC // Validate refused such a zone already
-	}
+func backfillHistory(ctx context.Context, sched *scheduler.Scheduler, start, end time.Time, log *slog.Logger, out io.Writer) {
+	loc := sched.Location()
 	from, to := start.In(loc).Format(time.DateOnly), end.Add(-time.Nanosecond).In(loc).Format(time.DateOnly)
 	res, err := sched.Backfill(ctx, stdjobs.JobEvents, from, to, scheduler.EnqueueOptions{By: "citypulse up (simulated history)"})
 	if err != nil {

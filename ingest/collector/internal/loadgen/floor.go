@@ -32,9 +32,8 @@ type floorResult struct {
 	parse, kafka time.Duration
 }
 
-// measureFloor runs both steps for d each.
-func measureFloor(ctx context.Context, o options, prod *kgo.Client, d time.Duration) (floorResult, error) {
-	bodies := makeBodies(o.bodies, o.batch, 1)
+// measureFloor runs both steps for d each, on the benchmark's bodies.
+func measureFloor(ctx context.Context, o options, prod *kgo.Client, bodies [][]byte, d time.Duration) (floorResult, error) {
 	agents := useragent.NewCache(4096)
 	loopback := netip.MustParseAddr("127.0.0.1")
 	newRequest := func() event.Request {

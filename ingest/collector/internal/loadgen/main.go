@@ -159,7 +159,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			)
 			switch {
 			case o.client == "wrk":
-				r, err = loadWrk(ctx, o, s.url, per, phase)
+				r, err = loadWrk(ctx, o, s.url, bodies, per, phase)
 			case o.gen == "process":
 				r, err = loadProcess(ctx, o, s.url, per, phase)
 			default:
@@ -242,7 +242,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintln(out, r)
 	}
 	if o.floorFor > 0 {
-		fr, err := measureFloor(ctx, o, cols[0].prod, o.floorFor)
+		fr, err := measureFloor(ctx, o, cols[0].prod, bodies, o.floorFor)
 		if err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}

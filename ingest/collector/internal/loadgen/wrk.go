@@ -129,11 +129,10 @@ func runWrk(ctx context.Context, o options, dir, url string, n int, d time.Durat
 
 // loadWrk runs one round against url with wrk: a warm-up run, then the measured one. The
 // result's cpu is this process's (the server's) over the measured run, genCPU wrk's.
-func loadWrk(ctx context.Context, o options, url string, dur time.Duration, phase func(bool)) (result, error) {
+func loadWrk(ctx context.Context, o options, url string, bodies [][]byte, dur time.Duration, phase func(bool)) (result, error) {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return result{}, errors.New("-client wrk needs wrk on PATH (Debian: apt-get install wrk; deploy/install.sh --bench)")
 	}
-	bodies := makeBodies(o.bodies, o.batch, 1)
 	dir, err := wrkFiles(url, bodies)
 	if err != nil {
 		return result{}, fmt.Errorf("wrk files: %w", err)
